@@ -1,0 +1,34 @@
+# The two commands: `make run` brings the whole system up, `make test` runs every test.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+# Test workers: the suite shares one PostgreSQL and one broker; each worker has its own
+# databases and topic.
+WORKERS ?= 2
+
+.PHONY: run test lint typecheck install clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+run: $(BIN)/.installed
+	$(BIN)/python -m devstack run
+
+test: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/mypy shared services/intake/domain services/routing/domain services/tracking/domain
+	$(BIN)/python -m devstack test -- -n $(WORKERS) --dist loadfile -q
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy shared services/intake/domain services/routing/domain services/tracking/domain
+
+clean:
+	rm -rf $(VENV) .stack

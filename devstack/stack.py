@@ -1,0 +1,168 @@
+"""The stack's commands: bring the system up on one machine, and the test bed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from devstack.broker import EmbeddedBroker, free_port
+from devstack.postgres import EmbeddedPostgres
+from devstack.provision import create_database, create_topics, migrate
+from devstack.services import ROOT, SERVICES
+from devstack.settings import StackSettings
+from shared.request.model import EXAMPLE_REQUEST
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def migrate_all() -> int:
+    """Create each service's database when missing and apply its migrations."""
+    for spec in SERVICES:
+        url = spec.settings().database_url
+        if asyncio.run(create_database(url, spec.database_name())):
+            say(f"created database {spec.database_name()}")
+        migrate(url, spec.migrations)
+        say(f"migrated {spec.name}")
+    return 0
+
+
+def create_topics_command(bootstrap_servers: str, partitions: int) -> int:
+    created = create_topics(bootstrap_servers, partitions)
+    say(f"topics created: {', '.join(created) or 'none (all exist)'}")
+    return 0
+
+
+def run() -> int:
+    """Everything up; Ctrl-C (or SIGTERM) stops every process started here, in order."""
+    settings = StackSettings()
+    settings.dir.mkdir(parents=True, exist_ok=True)
+    postgres = broker = None
+    services: list[subprocess.Popen[bytes]] = []
+    stop_requested = False
+
+    def request_stop(signum: int, _frame: object) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        if settings.embedded_postgres:
+            postgres = EmbeddedPostgres(settings.dir / "postgres" / "data", settings.postgres_port)
+            say(f"starting PostgreSQL on 127.0.0.1:{settings.postgres_port} (data in {postgres.data_dir})")
+            postgres.start()
+            for spec in SERVICES:
+                os.environ.setdefault(f"{spec.env_prefix}DATABASE_URL", postgres.url(f"mla_{spec.name}"))
+        if settings.embedded_kafka:
+            broker = EmbeddedBroker(settings.kafka_port, log_file=settings.dir / "broker.log")
+            say(f"starting the broker on {broker.bootstrap_servers} (memory only)")
+            broker.start()
+            for spec in SERVICES:
+                os.environ.setdefault(f"{spec.env_prefix}KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap_servers)
+        migrate_all()
+        bootstrap = SERVICES[0].settings().kafka_bootstrap_servers
+        created = create_topics(bootstrap, settings.partitions)
+        say(f"topic mla.request-lifecycle ready ({settings.partitions} partitions){' (created)' if created else ''}")
+        services = [_start_service(spec.module, settings.dir) for spec in SERVICES]
+        _wait_ready(lambda: stop_requested)
+        _print_welcome()
+        while not stop_requested:
+            for process in services:
+                if process.poll() is not None:
+                    say(f"a service exited with {process.returncode}; stopping everything")
+                    stop_requested = True
+            time.sleep(0.5)
+    finally:
+        say("stopping...")
+        for process in services:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in services:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if broker is not None:
+            broker.stop()
+        if postgres is not None:
+            postgres.stop()
+        say("stopped")
+    return 0
+
+
+def _start_service(module: str, stack_dir: Path) -> subprocess.Popen[bytes]:
+    name = module.rsplit(".", 1)[-1]
+    log = open(stack_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
+    say(f"starting {name} (log: {stack_dir / (name + '.log')})")
+    # Own session: a Ctrl-C reaches us only, and we stop the services in order.
+    return subprocess.Popen([sys.executable, "-m", module], stdout=log, stderr=subprocess.STDOUT,
+                            cwd=ROOT, start_new_session=True)
+
+
+def _wait_ready(stopping: object, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    for spec in SERVICES:
+        url = f"http://127.0.0.1:{spec.settings().port}/health/ready"
+        while time.monotonic() < deadline and not stopping():  # type: ignore[operator]
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            time.sleep(0.3)
+
+
+def _print_welcome() -> None:
+    say("")
+    say("The system is up:")
+    for spec in SERVICES:
+        port = spec.settings().port
+        say(f"  {spec.name:<9} http://127.0.0.1:{port}   (API docs: http://127.0.0.1:{port}/docs)")
+    body = json.dumps(EXAMPLE_REQUEST, ensure_ascii=False)
+    intake = SERVICES[0].settings().port
+    say("")
+    say("Submit the example request:")
+    say(f"  curl -s -X POST http://127.0.0.1:{intake}/v1/requests \\")
+    say("       -H 'Content-Type: application/json' -H 'Idempotency-Key: example-1' \\")
+    say(f"       -d {shlex.quote(body)}")
+    say(f"then follow it: curl -s http://127.0.0.1:{SERVICES[2].settings().port}/v1/requests/<id>")
+    say("")
+    say("Ctrl-C stops everything.")
+
+
+def test(pytest_args: list[str]) -> int:
+    """Run pytest against a PostgreSQL and a broker started once for the whole run."""
+    postgres = broker = None
+    workdir = Path(tempfile.mkdtemp(prefix="mla-test-"))
+    env = dict(os.environ)
+    try:
+        if "MLA_TEST_POSTGRES_URL" not in env:
+            postgres = EmbeddedPostgres(workdir / "pg" / "data", free_port(), fast_and_unsafe=True)
+            postgres.start()
+            env["MLA_TEST_POSTGRES_URL"] = postgres.url()
+        if "MLA_TEST_KAFKA" not in env:
+            broker = EmbeddedBroker(free_port(), log_file=workdir / "broker.log")
+            broker.start()
+            env["MLA_TEST_KAFKA"] = broker.bootstrap_servers
+        say(f"test PostgreSQL: {make_url(env['MLA_TEST_POSTGRES_URL']).render_as_string()}")
+        say(f"test broker: {env['MLA_TEST_KAFKA']}")
+        return subprocess.call([sys.executable, "-m", "pytest", *pytest_args], env=env, cwd=ROOT)
+    finally:
+        if broker is not None:
+            broker.stop()
+        if postgres is not None:
+            postgres.stop()

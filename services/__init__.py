@@ -1,0 +1,1 @@
+"""The four services of the MLA tracker: intake, routing, tracking and notify."""

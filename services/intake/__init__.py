@@ -1,0 +1,1 @@
+"""intake: takes requests in from requesting authorities and, at the end, closes them."""

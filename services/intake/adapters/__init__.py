@@ -1,0 +1,1 @@
+"""Adapters: tables and repositories on PostgreSQL."""

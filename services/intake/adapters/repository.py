@@ -1,0 +1,69 @@
+"""Requests stored as event streams in intake's database."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.intake.adapters.tables import domestic_reference_seq, events, idempotency_keys, outbox
+from services.intake.domain.errors import RequestNotFoundError
+from services.intake.domain.request import AssistanceRequest
+from shared.events.catalogue import CLOSED, RECEIVED, WITHDRAWN, read_payload
+from shared.events.envelope import CloudEvent
+from shared.eventstore import EventStore
+
+# The event types intake owns: only these leave through the outbox.
+OWNED = frozenset({RECEIVED, WITHDRAWN, CLOSED})
+
+
+class RequestRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._store = EventStore(events, outbox)
+
+    async def get(self, request_id: str) -> AssistanceRequest:
+        stored = await self._store.load(self._session, request_id)
+        if not stored:
+            raise RequestNotFoundError(request_id)
+        request = AssistanceRequest.rehydrate(
+            request_id, [read_payload(item.event) for item in stored]
+        )
+        return request
+
+    async def save(
+        self, request: AssistanceRequest, new_events: list[CloudEvent], expected_version: int
+    ) -> None:
+        """Append the request's new events; raises `ConcurrencyError` on a concurrent write."""
+        await self._store.append(
+            self._session,
+            request.id,
+            expected_version,
+            new_events,
+            publish=lambda event: event.type in OWNED,
+        )
+
+    async def next_domestic_reference(self, prefix: str, year: int) -> str:
+        number = await self._session.scalar(sa.select(domestic_reference_seq.next_value()))
+        return f"{prefix}-{year}-{number:06d}"
+
+    async def claim_idempotency_key(self, key: str, fingerprint: str, request_id: str) -> bool:
+        """Record the key for this request; False when the key was already used."""
+        claimed = await self._session.scalar(
+            insert(idempotency_keys)
+            .values(key=key, fingerprint=fingerprint, request_id=request_id)
+            .on_conflict_do_nothing()
+            .returning(idempotency_keys.c.key)
+        )
+        return claimed is not None
+
+    async def idempotency_record(self, key: str) -> tuple[str, str] | None:
+        """(fingerprint, request id) of an earlier use of the key."""
+        row = (
+            await self._session.execute(
+                sa.select(idempotency_keys.c.fingerprint, idempotency_keys.c.request_id).where(
+                    idempotency_keys.c.key == key
+                )
+            )
+        ).first()
+        return (row.fingerprint, row.request_id) if row else None

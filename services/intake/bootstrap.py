@@ -1,0 +1,27 @@
+"""Wires intake: its settings, its outbox, its consumer's handler and its HTTP API."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.intake import handlers
+from services.intake.adapters.tables import outbox, processed_events
+from services.intake.entrypoints import api
+from services.intake.settings import Settings
+from shared.service import create_service_app
+
+SERVICE = "intake"
+
+
+def create(settings: Settings | None = None) -> FastAPI:
+    """The intake app; nothing connects until its lifespan starts."""
+    return create_service_app(
+        service=SERVICE,
+        title="MLA intake",
+        description="Takes requests for international legal assistance in and closes them.",
+        settings=settings or Settings(),
+        install=api.install,
+        outbox=outbox,
+        processed=processed_events,
+        handler=handlers.observe_routing,
+    )

@@ -1,0 +1,1 @@
+"""The assistance request as intake sees it: pure Python, no I/O."""

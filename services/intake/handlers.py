@@ -1,0 +1,139 @@
+"""intake's use cases: each opens a unit of work, asks the domain, stores what it decided."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import orjson
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.intake.adapters.repository import RequestRepository
+from services.intake.domain.errors import IntakeError, RequestNotFoundError
+from services.intake.domain.request import AssistanceRequest
+from shared.db import UnitOfWork
+from shared.events.catalogue import Payload, new_event
+from shared.events.envelope import CloudEvent
+from shared.events.vocabulary import Outcome
+from shared.request.model import RequestDetails
+
+log = structlog.get_logger("intake")
+SOURCE = "/mla/intake"
+
+
+class IdempotencyConflictError(IntakeError):
+    """The Idempotency-Key was used before with a different body."""
+
+
+def fingerprint(details: RequestDetails) -> str:
+    """SHA-256 of the request's canonical JSON: the same content gives the same print."""
+    canonical = orjson.dumps(details.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
+
+
+async def submit_request(
+    uow: UnitOfWork,
+    details: RequestDetails,
+    *,
+    idempotency_key: str | None,
+    reference_prefix: str,
+    correlation_id: str | None,
+) -> tuple[AssistanceRequest, bool]:
+    """Receive a request; returns it and whether it is new (False: an idempotent replay)."""
+    print_ = fingerprint(details)
+    async with uow:
+        repo = RequestRepository(uow.session)
+        request_id = str(uuid.uuid4())
+        if idempotency_key and not await repo.claim_idempotency_key(
+            idempotency_key, print_, request_id
+        ):
+            return await _replay(repo, idempotency_key, print_), False
+        now = datetime.now(UTC)
+        reference = await repo.next_domestic_reference(reference_prefix, now.year)
+        request = AssistanceRequest.receive(request_id, reference, details, now)
+        await repo.save(request, _envelopes(request, correlation_id, None), expected_version=0)
+        await uow.commit()
+    log.info("request.received", request_id=request_id, domestic_reference=reference)
+    return request, True
+
+
+async def _replay(repo: RequestRepository, key: str, print_: str) -> AssistanceRequest:
+    record = await repo.idempotency_record(key)
+    assert record is not None, "a claimed key has a record"
+    earlier_print, request_id = record
+    if earlier_print != print_:
+        raise IdempotencyConflictError(
+            f"Idempotency-Key {key!r} was already used for a different request body "
+            f"(request {request_id}); use a new key for a new request"
+        )
+    return await repo.get(request_id)
+
+
+async def withdraw_request(
+    uow: UnitOfWork, request_id: str, reason: str | None, correlation_id: str | None
+) -> AssistanceRequest:
+    """The requester withdraws its request (any time before closure)."""
+    return await _command(uow, request_id, correlation_id, lambda r: r.withdraw(reason))
+
+
+async def close_request(
+    uow: UnitOfWork,
+    request_id: str,
+    outcome: Outcome,
+    grounds: str | None,
+    answer_summary: str | None,
+    correlation_id: str | None,
+) -> AssistanceRequest:
+    """Close the request with its outcome and the summary of the answer that goes back."""
+    return await _command(
+        uow, request_id, correlation_id, lambda r: r.close(outcome, grounds, answer_summary)
+    )
+
+
+async def get_request(uow: UnitOfWork, request_id: str) -> AssistanceRequest:
+    async with uow:
+        return await RequestRepository(uow.session).get(request_id)
+
+
+async def observe_routing(session: AsyncSession, event: CloudEvent, payload: Payload) -> None:
+    """Consumer handler: keep routing's facts in the request's stream (closure needs them)."""
+    repo = RequestRepository(session)
+    try:
+        request = await repo.get(payload.request_id)
+    except RequestNotFoundError:
+        log.warning("request.unknown", request_id=payload.request_id, type=event.type)
+        return
+    version = request.version
+    if request.observe(payload):
+        await repo.save(request, [event], expected_version=version)
+
+
+async def _command(
+    uow: UnitOfWork,
+    request_id: str,
+    correlation_id: str | None,
+    decide: Callable[[AssistanceRequest], None],
+) -> AssistanceRequest:
+    async with uow:
+        repo = RequestRepository(uow.session)
+        request = await repo.get(request_id)
+        version = request.version
+        decide(request)
+        await repo.save(request, _envelopes(request, correlation_id, None), expected_version=version)
+        await uow.commit()
+    log.info("request.changed", request_id=request_id, status=request.status)
+    return request
+
+
+def _envelopes(
+    request: AssistanceRequest, correlation_id: str | None, causation_id: str | None
+) -> list[CloudEvent]:
+    envelopes = [
+        new_event(p, source=SOURCE, correlation_id=correlation_id, causation_id=causation_id)
+        for p in request.pending
+    ]
+    request.pending.clear()
+    return envelopes

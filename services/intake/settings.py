@@ -1,0 +1,15 @@
+"""intake's settings: the shared ones, read with the `INTAKE_` prefix."""
+
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
+
+    port: int = 8001
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:55432/mla_intake"
+    consumer_group: str = "mla-intake"
+    # Prefix of the domestic reference numbers the department assigns (MPP-2026-000001).
+    reference_prefix: str = "MPP"

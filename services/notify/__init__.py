@@ -1,0 +1,1 @@
+"""notify: turns lifecycle events into messages for people and systems."""

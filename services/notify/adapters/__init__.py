@@ -1,0 +1,1 @@
+"""Adapters: notify's tables."""

@@ -1,0 +1,1 @@
+"""routing: finds the competent office(s), lets operators route by hand, takes execution reports."""

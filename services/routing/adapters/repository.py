@@ -1,0 +1,76 @@
+"""Placements stored as event streams, and the assignment index."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.routing.adapters.tables import assignment_index, events, outbox
+from services.routing.domain.errors import RoutingNotFoundError
+from services.routing.domain.routed_request import RoutedRequest
+from shared.events.catalogue import (
+    ASSIGNMENT_DECLINED,
+    EXECUTED,
+    ROUTED,
+    ROUTING_FAILED,
+    RequestRouted,
+    read_payload,
+)
+from shared.events.envelope import CloudEvent
+from shared.eventstore import EventStore
+
+# The event types routing owns: only these leave through the outbox.
+OWNED = frozenset({ROUTED, ROUTING_FAILED, ASSIGNMENT_DECLINED, EXECUTED})
+
+
+class RoutingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._store = EventStore(events, outbox)
+
+    async def find(self, request_id: str) -> RoutedRequest | None:
+        stored = await self._store.load(self._session, request_id)
+        if not stored:
+            return None
+        return RoutedRequest.rehydrate(request_id, [read_payload(item.event) for item in stored])
+
+    async def get(self, request_id: str) -> RoutedRequest:
+        placement = await self.find(request_id)
+        if placement is None:
+            raise RoutingNotFoundError(f"routing has no request with id {request_id}")
+        return placement
+
+    async def get_by_assignment(self, assignment_id: str) -> RoutedRequest:
+        request_id = await self._session.scalar(
+            sa.select(assignment_index.c.request_id).where(
+                assignment_index.c.assignment_id == assignment_id
+            )
+        )
+        if request_id is None:
+            raise RoutingNotFoundError(f"no assignment with id {assignment_id}")
+        return await self.get(request_id)
+
+    async def save(
+        self, placement: RoutedRequest, new_events: list[CloudEvent], expected_version: int
+    ) -> None:
+        """Append the new events (raises `ConcurrencyError` on a concurrent write)."""
+        await self._store.append(
+            self._session,
+            placement.request_id,
+            expected_version,
+            new_events,
+            publish=lambda event: event.type in OWNED,
+        )
+        for event in new_events:
+            if event.type == ROUTED:
+                await self._index(read_payload(event))
+
+    async def _index(self, routed: object) -> None:
+        assert isinstance(routed, RequestRouted)
+        rows = [
+            {"assignment_id": a.assignment_id, "request_id": routed.request_id, "office_id": a.office_id}
+            for a in routed.assignments
+        ]
+        if rows:
+            await self._session.execute(insert(assignment_index).values(rows).on_conflict_do_nothing())

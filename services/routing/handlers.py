@@ -1,0 +1,196 @@
+"""routing's use cases: route what intake received, route by hand, take declines and
+execution reports, preview a routing, read the directory."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.routing.adapters.directory_store import DirectoryStore
+from services.routing.adapters.repository import RoutingRepository
+from services.routing.domain.case import MeasureFacts, OffenceFacts, RoutingCase
+from services.routing.domain.decision import PlannedAssignment, RoutingDecision, RuleTrace
+from services.routing.domain.directory import Directory
+from services.routing.domain.errors import InvalidRoutingError
+from services.routing.domain.routed_request import RoutedRequest
+from services.routing.domain.rules import route
+from shared.db import UnitOfWork
+from shared.events.catalogue import Payload, RequestReceived, new_event
+from shared.events.envelope import CloudEvent
+from shared.events.vocabulary import ExecutionResult
+from shared.request.model import RequestDetails
+
+log = structlog.get_logger("routing")
+SOURCE = "/mla/routing"
+
+
+def case_of(details: RequestDetails, excluded: frozenset[str] = frozenset()) -> RoutingCase:
+    """The facts of a request the rules look at (no personal data reaches the engine)."""
+    return RoutingCase(
+        direction=details.direction,
+        channel=details.channel,
+        offence_category=details.offence_category,
+        offences=tuple(
+            OffenceFacts(
+                category=o.category,
+                max_penalty_years=o.max_penalty_years,
+                criminal_code_article=o.criminal_code_article,
+                estimated_gain_rsd=o.estimated_gain_rsd,
+                public_procurement_value_rsd=o.public_procurement_value_rsd,
+                committed_by_senior_official=o.committed_by_senior_official,
+                linked_to_organized_crime=o.linked_to_organized_crime,
+            )
+            for o in details.offences
+        ),
+        measures=tuple(
+            MeasureFacts(index=i, type=m.type, place=m.place) for i, m in enumerate(details.measures)
+        ),
+        excluded_office_ids=excluded,
+    )
+
+
+def _new_assignment_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _office_name(directory: Directory) -> Callable[[str], str]:
+    return lambda office_id: directory.office(office_id).name
+
+
+class Routing:
+    """The use cases, holding the directory store (its cache lives as long as the service)."""
+
+    def __init__(self, directories: DirectoryStore) -> None:
+        self.directories = directories
+
+    async def handle_event(self, session: AsyncSession, event: CloudEvent, payload: Payload) -> None:
+        """Consumer handler: route what was received; note what intake closed."""
+        repo = RoutingRepository(session)
+        routed = await repo.find(payload.request_id) or RoutedRequest(request_id=payload.request_id)
+        version = routed.version
+        if not routed.observe(payload):
+            return
+        if isinstance(payload, RequestReceived):
+            directory = await self.directories.current(session)
+            decision = route(case_of(payload.details), directory)
+            routed.route(decision, _office_name(directory), _new_assignment_id)
+            log.info("request.routed" if decision.routed else "request.routing_failed",
+                     request_id=payload.request_id, directory_version=directory.version)
+        await repo.save(
+            routed,
+            [event, *_envelopes(routed, event.correlationid, event.id)],
+            expected_version=version,
+        )
+
+    async def preview(self, uow: UnitOfWork, details: RequestDetails) -> tuple[RoutingDecision, Directory]:
+        """What automatic routing would decide for this request now; nothing is stored."""
+        async with uow:
+            directory = await self.directories.current(uow.session)
+        return route(case_of(details), directory), directory
+
+    async def route_by_hand(
+        self,
+        uow: UnitOfWork,
+        request_id: str,
+        plans: list[tuple[str, tuple[int, ...]]] | None,
+        *,
+        reason: str,
+        operator: str | None,
+        correlation_id: str | None,
+    ) -> RoutedRequest:
+        """An operator routes or re-routes: to the offices given, or, with none given, by the
+        rules again (after the directory was corrected, say)."""
+        async with uow:
+            repo = RoutingRepository(uow.session)
+            routed = await repo.get(request_id)
+            version = routed.version
+            directory = await self.directories.current(uow.session)
+            if plans is None:
+                assert routed.details is not None
+                decision = route(case_of(routed.details, frozenset(routed.declined_offices)), directory)
+            else:
+                decision = _manual_decision(plans, directory, reason, operator)
+            routed.route(decision, _office_name(directory), _new_assignment_id,
+                         manual=True, reason=reason, operator=operator)
+            await repo.save(routed, _envelopes(routed, correlation_id, None), expected_version=version)
+            await uow.commit()
+        return routed
+
+    async def decline(
+        self, uow: UnitOfWork, assignment_id: str, reason: str, correlation_id: str | None
+    ) -> RoutedRequest:
+        """The office is not competent: the assignment is withdrawn from it and the request
+        re-routed by the rules without that office (or it waits for an operator)."""
+        async with uow:
+            repo = RoutingRepository(uow.session)
+            routed = await repo.get_by_assignment(assignment_id)
+            version = routed.version
+            routed.decline(assignment_id, reason)
+            directory = await self.directories.current(uow.session)
+            assert routed.details is not None
+            decision = route(case_of(routed.details, frozenset(routed.declined_offices)), directory)
+            routed.route(decision, _office_name(directory), _new_assignment_id,
+                         reason=f"re-routed after an office declined: {reason}")
+            await repo.save(routed, _envelopes(routed, correlation_id, None), expected_version=version)
+            await uow.commit()
+        return routed
+
+    async def report_execution(
+        self,
+        uow: UnitOfWork,
+        assignment_id: str,
+        result: ExecutionResult,
+        details: str | None,
+        correlation_id: str | None,
+    ) -> RoutedRequest:
+        """The executing office reports on its assignment."""
+        async with uow:
+            repo = RoutingRepository(uow.session)
+            routed = await repo.get_by_assignment(assignment_id)
+            version = routed.version
+            routed.report_execution(assignment_id, result, details)
+            await repo.save(routed, _envelopes(routed, correlation_id, None), expected_version=version)
+            await uow.commit()
+        return routed
+
+    async def get(self, uow: UnitOfWork, request_id: str) -> RoutedRequest:
+        async with uow:
+            return await RoutingRepository(uow.session).get(request_id)
+
+    async def directory(self, uow: UnitOfWork) -> Directory:
+        async with uow:
+            return await self.directories.current(uow.session)
+
+
+def _manual_decision(
+    plans: list[tuple[str, tuple[int, ...]]], directory: Directory, reason: str, operator: str | None
+) -> RoutingDecision:
+    if not plans:
+        raise InvalidRoutingError("routing by hand names at least one office")
+    for office_id, measures in plans:
+        if office_id not in directory.offices:
+            raise InvalidRoutingError(f"no office {office_id!r} in directory version {directory.version}")
+        if not measures:
+            raise InvalidRoutingError(f"office {office_id!r} is given no measure")
+    who = operator or "an operator"
+    return RoutingDecision(
+        assignments=tuple(
+            PlannedAssignment(office_id=o, measure_indexes=m, rule="manual", inferred=False,
+                              basis=f"routed by hand by {who}: {reason}")
+            for o, m in plans
+        ),
+        trace=(RuleTrace(rule="manual", matched=True, reason=f"{who}: {reason}"),),
+        directory_version=directory.version,
+    )
+
+
+def _envelopes(routed: RoutedRequest, correlation_id: str | None, causation_id: str | None) -> list[CloudEvent]:
+    envelopes = [
+        new_event(p, source=SOURCE, correlation_id=correlation_id, causation_id=causation_id)
+        for p in routed.pending
+    ]
+    routed.pending.clear()
+    return envelopes

@@ -1,0 +1,1 @@
+"""tracking: projects every event into read models and keeps the record."""

@@ -1,0 +1,1 @@
+"""Adapters: read-model tables and their queries."""

@@ -1,0 +1,1 @@
+"""What tracking knows of a request, folded from its events: pure Python."""

@@ -1,0 +1,193 @@
+"""The read model of one request: a left fold of its events.
+
+`project(view, event)` is the only way a view changes, so the live read model and a replay
+of the events agree by construction (and a property test checks it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+
+from shared.events.catalogue import (
+    AssignmentDeclined,
+    Payload,
+    RequestClosed,
+    RequestExecuted,
+    RequestReceived,
+    RequestRouted,
+    RequestWithdrawn,
+    RoutingFailed,
+)
+
+
+@dataclass(frozen=True)
+class AssignmentView:
+    assignment_id: str
+    office_id: str
+    office_name: str
+    measures: tuple[str, ...]  # "type @ place"
+    rule: str
+    inferred: bool
+    result: str | None = None
+    reported_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RequestView:
+    request_id: str
+    status: str = "received"
+    domestic_reference: str | None = None
+    direction: str | None = None
+    channel: str | None = None
+    country: str | None = None
+    requesting_authority: str | None = None
+    foreign_reference: str | None = None
+    offence_category: str | None = None
+    urgency: str | None = None
+    received_at: datetime | None = None
+    routed_at: datetime | None = None
+    executed_at: datetime | None = None
+    closed_at: datetime | None = None
+    outcome: str | None = None
+    routing_failure: str | None = None
+    assignments: tuple[AssignmentView, ...] = ()
+    declined_offices: tuple[str, ...] = ()
+    updated_at: datetime | None = None
+    event_count: int = 0
+    offices: tuple[str, ...] = field(default=())
+
+    @property
+    def all_reported(self) -> bool:
+        return bool(self.assignments) and all(a.result is not None for a in self.assignments)
+
+
+def project(view: RequestView | None, payload: Payload, at: datetime) -> RequestView:
+    """The view after one more event (`at`: the event's time)."""
+    current = view or RequestView(request_id=payload.request_id)
+    changed = _apply(current, payload, at)
+    return replace(
+        changed,
+        updated_at=at,
+        event_count=current.event_count + 1,
+        offices=tuple(sorted({a.office_id for a in changed.assignments})),
+    )
+
+
+def fold(events: Iterable[tuple[Payload, datetime]]) -> RequestView | None:
+    """The view of a request from its whole history, oldest first."""
+    view: RequestView | None = None
+    for payload, at in events:
+        view = project(view, payload, at)
+    return view
+
+
+def _apply(view: RequestView, payload: Payload, at: datetime) -> RequestView:
+    match payload:
+        case RequestReceived(details=details):
+            return replace(
+                view,
+                domestic_reference=payload.domestic_reference,
+                direction=details.direction,
+                channel=details.channel,
+                country=details.requesting_authority.country,
+                requesting_authority=details.requesting_authority.name,
+                foreign_reference=details.requesting_authority.reference,
+                offence_category=details.offence_category,
+                urgency=details.urgency,
+                received_at=payload.received_at,
+                status="received" if view.status == "received" else view.status,
+            )
+        case RequestRouted():
+            previous = {a.assignment_id: a for a in view.assignments}
+            assignments = tuple(
+                previous.get(a.assignment_id)
+                or AssignmentView(
+                    assignment_id=a.assignment_id,
+                    office_id=a.office_id,
+                    office_name=a.office_name,
+                    measures=tuple(f"{m.type} @ {m.place}" for m in a.measures),
+                    rule=a.rule,
+                    inferred=a.inferred,
+                )
+                for a in payload.assignments
+            )
+            return _after_assignments(
+                replace(view, assignments=assignments, routed_at=at, routing_failure=None), at
+            )
+        case RoutingFailed():
+            return _unless_closed(view, replace(view, status="routing_failed", routing_failure=payload.reason))
+        case AssignmentDeclined():
+            return replace(
+                view,
+                assignments=tuple(a for a in view.assignments if a.assignment_id != payload.assignment_id),
+                declined_offices=(*view.declined_offices, payload.office_id),
+            )
+        case RequestExecuted():
+            assignments = tuple(
+                replace(a, result=payload.result, reported_at=at)
+                if a.assignment_id == payload.assignment_id
+                else a
+                for a in view.assignments
+            )
+            return _after_assignments(replace(view, assignments=assignments), at)
+        case RequestClosed():
+            return replace(view, status="closed", outcome=payload.outcome, closed_at=at)
+        case RequestWithdrawn():
+            return view  # the closure that follows it closes the view
+    return view
+
+
+def _after_assignments(view: RequestView, at: datetime) -> RequestView:
+    if view.status == "closed":
+        return view
+    if view.all_reported:
+        return replace(view, status="executed", executed_at=view.executed_at or at)
+    return replace(view, status="routed", executed_at=None)
+
+
+def _unless_closed(before: RequestView, after: RequestView) -> RequestView:
+    return before if before.status == "closed" else after
+
+
+def to_document(view: RequestView) -> dict[str, object]:
+    """The view as JSON-ready data (datetimes as ISO 8601)."""
+    return _plain(asdict(view))  # type: ignore[return-value]
+
+
+def from_document(document: dict[str, object]) -> RequestView:
+    """The inverse of `to_document`."""
+    data = dict(document)
+    for key in _TIMES:
+        data[key] = _time(data.get(key))
+    data["assignments"] = tuple(
+        AssignmentView(
+            **{
+                **a,
+                "measures": tuple(a["measures"]),
+                "reported_at": _time(a.get("reported_at")),
+            }
+        )
+        for a in data.get("assignments", ())  # type: ignore[union-attr]
+    )
+    data["declined_offices"] = tuple(data.get("declined_offices", ()))  # type: ignore[arg-type]
+    data["offices"] = tuple(data.get("offices", ()))  # type: ignore[arg-type]
+    return RequestView(**data)  # type: ignore[arg-type]
+
+
+_TIMES = ("received_at", "routed_at", "executed_at", "closed_at", "updated_at")
+
+
+def _time(value: object) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,264 @@
+"""The consumer loop: every event handled once in effect, whatever the broker redelivers.
+
+For each message, in partition order:
+
+1. Parse the envelope and validate the payload against the catalogue. A message that cannot
+   be parsed or validated is a *poison message*: it goes to the dead-letter topic with the
+   reason in its headers, and the loop moves on.
+2. In one database transaction, record the event's `source#id` in `processed_events` and
+   run the handler. A key already recorded means a redelivery: nothing is done again.
+3. Only after that transaction commits does the offset become eligible for commit; offsets
+   are committed after each batch, before a rebalance takes partitions away, and at stop.
+
+Infrastructure errors (database or broker unreachable) are retried with backoff for as long
+as it takes: an outage delays work, never drops it. Any other error of a handler is retried
+a few times, then the message is dead-lettered with the error as its reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.backoff import Backoff
+from shared.db import is_transient
+from shared.events.catalogue import Payload, read_payload
+from shared.events.envelope import CloudEvent, EnvelopeError
+from shared.eventstore import ConcurrencyError
+from shared.kafka import TRANSIENT_KAFKA_ERRORS, make_producer
+from shared.metrics import CONSUMER_RETRIES, EVENTS_CONSUMED
+from shared.settings import ServiceSettings
+
+log = structlog.get_logger("shared.consumer")
+
+Handler = Callable[[AsyncSession, CloudEvent, Payload], Awaitable[None]]
+
+
+def processed_events_table(metadata: sa.MetaData) -> sa.Table:
+    """Declare `processed_events`: the dedup keys of every event a service has handled."""
+    return sa.Table(
+        "processed_events",
+        metadata,
+        sa.Column("event_key", sa.String(200), primary_key=True),
+        sa.Column("type", sa.String(100), nullable=False),
+        sa.Column("processed_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+    )
+
+
+class _Stopping(Exception):
+    """Raised inside a retry when the loop was asked to stop: the offset is not advanced."""
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, owner: EventConsumer) -> None:
+        self._owner = owner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        # Commit what is done before another member takes these partitions over.
+        await self._owner.commit_offsets(set(revoked))
+        for tp in revoked:
+            self._owner.positions.pop(tp, None)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        log.info("consumer.assigned", partitions=sorted(tp.partition for tp in assigned))
+
+
+class EventConsumer:
+    """Consumes the lifecycle topic for one service (one consumer-group member)."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        processed: sa.Table,
+        handler: Handler,
+        settings: ServiceSettings,
+        group_id: str,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._processed = processed
+        self._handler = handler
+        self._settings = settings
+        self._group_id = group_id
+        self._on_commit = on_commit
+        self._consumer: AIOKafkaConsumer | None = None
+        self._dlq: AIOKafkaProducer | None = None
+        self._stopping = asyncio.Event()
+        self.positions: dict[TopicPartition, int] = {}
+
+    def stop(self) -> None:
+        """Finish the message in hand, commit offsets and return from `run()`."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Consume until `stop()`."""
+        try:
+            self._consumer = await self._start_consumer()
+        except _Stopping:
+            return
+        try:
+            while not self._stopping.is_set():
+                batches = await self._consumer.getmany(timeout_ms=500, max_records=200)
+                for tp, messages in batches.items():
+                    for message in messages:
+                        await self._process(message)
+                        self.positions[tp] = message.offset + 1
+                await self.commit_offsets()
+        except _Stopping:
+            pass
+        finally:
+            await self.commit_offsets()
+            await self._consumer.stop()
+            if self._dlq is not None:
+                await self._dlq.stop()
+
+    async def commit_offsets(self, partitions: set[TopicPartition] | None = None) -> None:
+        """Commit the next offset of every handled message (offset + 1)."""
+        if self._consumer is None:
+            return
+        offsets = {
+            tp: offset
+            for tp, offset in self.positions.items()
+            if partitions is None or tp in partitions
+        }
+        if not offsets:
+            return
+        try:
+            await self._consumer.commit(offsets)
+        except TRANSIENT_KAFKA_ERRORS as exc:
+            # Not fatal: the events are recorded as processed, a redelivery changes nothing.
+            log.warning("consumer.commit_failed", error=type(exc).__name__)
+
+    async def _start_consumer(self) -> AIOKafkaConsumer:
+        backoff = self._backoff()
+        while True:
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self._settings.kafka_bootstrap_servers,
+                group_id=self._group_id,
+                client_id=self._group_id,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                max_poll_interval_ms=300_000,
+                session_timeout_ms=10_000,
+                heartbeat_interval_ms=3_000,
+            )
+            consumer.subscribe([self._settings.topic], listener=_Rebalance(self))
+            try:
+                await consumer.start()
+                return consumer
+            except TRANSIENT_KAFKA_ERRORS as exc:
+                await consumer.stop()
+                await self._wait(backoff.next_delay(), reason=type(exc).__name__)
+
+    async def _process(self, message: ConsumerRecord[bytes, bytes]) -> None:
+        try:
+            event = CloudEvent.from_bytes(message.value)
+            payload = read_payload(event)
+        except EnvelopeError as exc:
+            await self._dead_letter(message, reason=str(exc), error=type(exc).__name__)
+            return
+        structlog.contextvars.bind_contextvars(
+            event_id=event.id, causation_id=event.causationid, correlation_id=event.correlationid
+        )
+        try:
+            await self._handle(message, event, payload)
+        finally:
+            structlog.contextvars.unbind_contextvars("event_id", "causation_id", "correlation_id")
+
+    async def _handle(
+        self, message: ConsumerRecord[bytes, bytes], event: CloudEvent, payload: Payload
+    ) -> None:
+        backoff = self._backoff()
+        failures = 0
+        while True:
+            try:
+                outcome = await self._handle_once(event, payload)
+                EVENTS_CONSUMED.labels(event.type, outcome).inc()
+                return
+            except Exception as exc:
+                if is_transient(exc) or isinstance(exc, ConcurrencyError):
+                    reason = "infrastructure"  # or a concurrent write: decide again
+                else:
+                    failures += 1
+                    reason = "handler"
+                    log.exception("consumer.handler_failed", type=event.type, attempt=failures)
+                    if failures >= self._settings.handler_max_attempts:
+                        await self._dead_letter(
+                            message,
+                            reason=f"handler failed {failures} times: {exc!r}"[:1000],
+                            error=type(exc).__name__,
+                        )
+                        return
+                CONSUMER_RETRIES.labels(reason).inc()
+                await self._wait(backoff.next_delay(), reason=type(exc).__name__)
+
+    async def _handle_once(self, event: CloudEvent, payload: Payload) -> str:
+        async with self._sessions() as session, session.begin():
+            recorded = await session.scalar(
+                insert(self._processed)
+                .values(event_key=event.dedup_key, type=event.type)
+                .on_conflict_do_nothing()
+                .returning(self._processed.c.event_key)
+            )
+            if recorded is None:
+                return "duplicate"
+            await self._handler(session, event, payload)
+        if self._on_commit is not None:
+            self._on_commit()
+        return "handled"
+
+    async def _dead_letter(
+        self, message: ConsumerRecord[bytes, bytes], *, reason: str, error: str
+    ) -> None:
+        headers = [
+            ("dlq-reason", reason.encode()),
+            ("dlq-error", error.encode()),
+            ("dlq-original-topic", message.topic.encode()),
+            ("dlq-original-partition", str(message.partition).encode()),
+            ("dlq-original-offset", str(message.offset).encode()),
+            ("dlq-consumer-group", self._group_id.encode()),
+            ("dlq-failed-at", datetime.now(UTC).isoformat().encode()),
+        ]
+        backoff = self._backoff()
+        while True:
+            try:
+                if self._dlq is None:
+                    self._dlq = make_producer(self._settings.kafka_bootstrap_servers, self._group_id)
+                    await self._dlq.start()
+                await self._dlq.send_and_wait(
+                    self._settings.dlq_topic, value=message.value, key=message.key, headers=headers
+                )
+                break
+            except TRANSIENT_KAFKA_ERRORS as exc:
+                if self._dlq is not None:
+                    await self._dlq.stop()
+                self._dlq = None
+                await self._wait(backoff.next_delay(), reason=type(exc).__name__)
+        EVENTS_CONSUMED.labels("unknown", "dead_lettered").inc()
+        log.warning(
+            "consumer.dead_lettered",
+            partition=message.partition,
+            offset=message.offset,
+            error=error,
+            reason=reason,
+        )
+
+    def _backoff(self) -> Backoff:
+        return Backoff(self._settings.retry_initial_seconds, self._settings.retry_max_seconds)
+
+    async def _wait(self, delay: float, *, reason: str) -> None:
+        log.warning("consumer.retrying", reason=reason, delay=round(delay, 2))
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+        except TimeoutError:
+            return
+        raise _Stopping

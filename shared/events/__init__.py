@@ -1,0 +1,1 @@
+"""The event contract: the CloudEvents envelope and the catalogue of lifecycle events."""

@@ -1,0 +1,145 @@
+"""The event store of an event-sourced service, and its transactional outbox.
+
+Each aggregate is a stream of events in `events`, unique on `(stream_id, version)`: two
+writers that loaded the same version cannot both append, the second gets `ConcurrencyError`
+instead of overwriting. Events meant for other services are written, in the same
+transaction, to `outbox`, which the relay empties onto the topic in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.exc
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.events.envelope import CloudEvent
+
+
+class ConcurrencyError(Exception):
+    """Another command changed the stream since it was loaded: reload and decide again."""
+
+    def __init__(self, stream_id: str, expected_version: int) -> None:
+        super().__init__(
+            f"stream {stream_id} moved past version {expected_version} while this command ran"
+        )
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+
+
+def event_store_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
+    """Declare `events` and `outbox` on a service's metadata (its migrations create them)."""
+    events = sa.Table(
+        "events",
+        metadata,
+        sa.Column("position", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("stream_id", sa.String(64), nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("event_id", sa.String(64), nullable=False, unique=True),
+        sa.Column("type", sa.String(100), nullable=False),
+        sa.Column("envelope", JSONB, nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+        sa.UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
+    )
+    outbox = sa.Table(
+        "outbox",
+        metadata,
+        sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("event_id", sa.String(64), nullable=False),
+        sa.Column("key", sa.String(64), nullable=False),
+        sa.Column("type", sa.String(100), nullable=False),
+        sa.Column("body", sa.LargeBinary, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+    )
+    return events, outbox
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    position: int
+    stream_id: str
+    version: int
+    event: CloudEvent
+    recorded_at: datetime
+
+
+class EventStore:
+    """Loads and appends streams; appending to the outbox in the same transaction."""
+
+    def __init__(self, events: sa.Table, outbox: sa.Table) -> None:
+        self._events = events
+        self._outbox = outbox
+
+    async def load(self, session: AsyncSession, stream_id: str) -> list[StoredEvent]:
+        """Every event of a stream, oldest first."""
+        rows = await session.execute(
+            sa.select(self._events)
+            .where(self._events.c.stream_id == stream_id)
+            .order_by(self._events.c.version)
+        )
+        return [
+            StoredEvent(
+                position=row.position,
+                stream_id=row.stream_id,
+                version=row.version,
+                event=CloudEvent.model_validate(row.envelope),
+                recorded_at=row.recorded_at,
+            )
+            for row in rows
+        ]
+
+    async def append(
+        self,
+        session: AsyncSession,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[CloudEvent],
+        *,
+        publish: bool | Callable[[CloudEvent], bool] = True,
+    ) -> int:
+        """Append after `expected_version`; returns the new version of the stream.
+
+        `publish` says which events also go to the outbox (all, none, or those a predicate
+        picks: a service stores facts it observed from others without republishing them).
+        Raises `ConcurrencyError` when another transaction appended first.
+        """
+        if not events:
+            return expected_version
+        rows = [
+            {
+                "stream_id": stream_id,
+                "version": expected_version + offset,
+                "event_id": event.id,
+                "type": event.type,
+                "envelope": event.model_dump(mode="json", exclude_none=True),
+            }
+            for offset, event in enumerate(events, start=1)
+        ]
+        try:
+            async with session.begin_nested():
+                await session.execute(sa.insert(self._events), rows)
+        except sqlalchemy.exc.IntegrityError as exc:
+            if "uq_events_stream_version" in str(exc.orig):
+                raise ConcurrencyError(stream_id, expected_version) from exc
+            raise
+        outgoing = [e for e in events if publish(e)] if callable(publish) else (
+            list(events) if publish else []
+        )
+        if outgoing:
+            await enqueue(session, self._outbox, outgoing)
+        return expected_version + len(events)
+
+
+async def enqueue(session: AsyncSession, outbox: sa.Table, events: Sequence[CloudEvent]) -> None:
+    """Put events on the outbox inside the caller's transaction (published after commit)."""
+    await session.execute(
+        sa.insert(outbox),
+        [
+            {"event_id": e.id, "key": e.subject, "type": e.type, "body": e.to_bytes()}
+            for e in events
+        ],
+    )

@@ -1,0 +1,134 @@
+"""A running service: its engine, its outbox relay and its consumer, started and stopped
+together by the app's lifespan, and served by uvicorn until SIGTERM.
+
+On SIGTERM uvicorn stops taking connections and lets in-flight requests finish; the
+lifespan then stops the consumer (the message in hand is finished and its offset committed)
+and the relay (what is committed is flushed to the broker), and closes the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+import structlog
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.consumer import EventConsumer, Handler
+from shared.db import UnitOfWork, create_engine, session_factory
+from shared.kafka import make_producer
+from shared.logging import configure_logging
+from shared.outbox import OutboxRelay
+from shared.settings import ServiceSettings
+
+log = structlog.get_logger("shared.runtime")
+
+
+@dataclass
+class Runtime:
+    """The resources of one service process."""
+
+    service: str
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    relay: OutboxRelay | None = None
+    consumer: EventConsumer | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A transaction whose commit wakes the relay."""
+        return UnitOfWork(self.sessions, on_commit=self.relay.wake if self.relay else None)
+
+    def start(self) -> None:
+        if self.relay is not None:
+            self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        if self.consumer is not None:
+            self._tasks.append(asyncio.create_task(self.consumer.run(), name="consumer"))
+        log.info("service.started", host=self.settings.host, port=self.settings.port)
+
+    async def stop(self) -> None:
+        if self.consumer is not None:
+            self.consumer.stop()
+        if self.relay is not None:
+            self.relay.stop()
+        done, pending = await asyncio.wait(self._tasks, timeout=15) if self._tasks else ((), ())
+        for task in pending:
+            task.cancel()
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                log.error("service.task_failed", task=task.get_name(), error=repr(task.exception()))
+        await self.engine.dispose()
+        log.info("service.stopped")
+
+
+def build_runtime(
+    *,
+    service: str,
+    settings: ServiceSettings,
+    outbox: sa.Table | None,
+    processed: sa.Table | None,
+    handler: Handler | None,
+) -> Runtime:
+    """Wire engine, relay (when the service publishes) and consumer (when it consumes)."""
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    runtime = Runtime(service=service, settings=settings, engine=engine, sessions=sessions)
+    if outbox is not None:
+        runtime.relay = OutboxRelay(
+            sessions=sessions,
+            outbox=outbox,
+            settings=settings,
+            producer_factory=lambda: make_producer(settings.kafka_bootstrap_servers, service),
+            service=service,
+        )
+    if processed is not None and handler is not None:
+        runtime.consumer = EventConsumer(
+            sessions=sessions,
+            processed=processed,
+            handler=handler,
+            settings=settings,
+            group_id=settings.consumer_group or f"mla-{service}",
+            on_commit=runtime.relay.wake if runtime.relay else None,
+        )
+    return runtime
+
+
+def lifespan_of(
+    make_runtime: Callable[[], Runtime],
+    on_start: Callable[[Runtime], Awaitable[None]] | None = None,
+) -> Callable[[FastAPI], Any]:
+    """A lifespan that builds the runtime at start-up (never at import) and stops it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = make_runtime()
+        app.state.runtime = runtime
+        if on_start is not None:
+            await on_start(runtime)
+        runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    return lifespan
+
+
+def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
+    """Run the app under uvicorn until SIGTERM / Ctrl-C."""
+    configure_logging(service, settings.log_level)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=20,
+    )

@@ -1,0 +1,49 @@
+"""One function that assembles a service app from its parts, the same way for all four."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import sqlalchemy as sa
+from fastapi import FastAPI
+
+from shared.consumer import Handler
+from shared.http import broker_check, create_app, database_check, operations_router
+from shared.runtime import Runtime, build_runtime, lifespan_of
+from shared.settings import ServiceSettings
+
+
+def create_service_app(
+    *,
+    service: str,
+    title: str,
+    description: str,
+    settings: ServiceSettings,
+    install: Callable[[FastAPI], None],
+    outbox: sa.Table | None = None,
+    processed: sa.Table | None = None,
+    handler: Handler | None = None,
+    on_start: Callable[[Runtime], Awaitable[None]] | None = None,
+) -> FastAPI:
+    """The app of a service: its routes (`install`), health and metrics, and a lifespan
+    that starts its relay (when it has an outbox) and its consumer (when it has a handler)."""
+    holder: dict[str, Runtime] = {}
+
+    def make_runtime() -> Runtime:
+        holder["runtime"] = build_runtime(
+            service=service, settings=settings, outbox=outbox, processed=processed, handler=handler
+        )
+        return holder["runtime"]
+
+    app = create_app(title=title, description=description, lifespan=lifespan_of(make_runtime, on_start))
+    app.state.settings = settings
+    install(app)
+    app.include_router(
+        operations_router(
+            {
+                "database": database_check(lambda: holder["runtime"].engine),
+                "broker": broker_check(settings.kafka_bootstrap_servers),
+            }
+        )
+    )
+    return app
