@@ -148,8 +148,9 @@ class EventConsumer:
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
                 max_poll_interval_ms=300_000,
-                session_timeout_ms=10_000,
-                heartbeat_interval_ms=3_000,
+                rebalance_timeout_ms=self._settings.consumer_rebalance_timeout_ms,
+                session_timeout_ms=self._settings.consumer_session_timeout_ms,
+                heartbeat_interval_ms=self._settings.consumer_heartbeat_ms,
             )
             consumer.subscribe([self._settings.topic], listener=_Rebalance(self))
             try:

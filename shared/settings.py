@@ -32,6 +32,11 @@ class ServiceSettings(BaseSettings):
     # Bounds for the retry of a failing broker or database call (exponential, with jitter).
     retry_initial_seconds: float = Field(default=0.2, gt=0)
     retry_max_seconds: float = Field(default=10.0, gt=0)
+    # Consumer-group timing. A broker completes a join after the rebalance timeout at most;
+    # a member that stops without leaving is noticed after the session timeout.
+    consumer_session_timeout_ms: int = Field(default=10_000, ge=1_000)
+    consumer_rebalance_timeout_ms: int = Field(default=3_000, ge=100)
+    consumer_heartbeat_ms: int = Field(default=1_000, ge=100)
     # A message whose handler keeps raising a non-infrastructure error goes to the DLQ after this.
     handler_max_attempts: int = Field(default=5, ge=1)
 

@@ -183,7 +183,7 @@ def new_event(
     """Wrap a payload in an envelope of its catalogued type and current schema version."""
     event_type = type_of(payload)
     version, _ = CATALOGUE[event_type]
-    return CloudEvent(
+    return CloudEvent.create(
         source=source,
         type=event_type,
         subject=payload.request_id,
@@ -214,7 +214,10 @@ def read_payload(event: CloudEvent) -> Payload:
         )
     data = dict(event.data)
     for version in range(event.schemaversion, current):
-        data = UPCASTERS[(event.type, version)](data)
+        upcast = UPCASTERS.get((event.type, version))
+        if upcast is None:
+            raise UnknownEventError(f"no upcaster for {event.type} from version {version}")
+        data = upcast(data)
     try:
         payload = model.model_validate(data)
     except ValidationError as exc:

@@ -26,8 +26,9 @@ class CloudEvent(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="allow")
 
-    specversion: str = Field(default="1.0", pattern=r"^1\.0$")
-    id: str = Field(default_factory=lambda: str(uuid.uuid4()), min_length=1)
+    # Both required on the wire: an event without its own id could not be deduplicated.
+    specversion: str = Field(pattern=r"^1\.0$")
+    id: str = Field(min_length=1, max_length=64)
     source: str = Field(min_length=1, description="The emitting service, /mla/<service>.")
     type: str = Field(min_length=1, description="e.g. mla.request.received")
     subject: str = Field(min_length=1, description="The request id, also the partition key.")
@@ -37,6 +38,11 @@ class CloudEvent(BaseModel):
     correlationid: str | None = None
     causationid: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def create(cls, **attributes: Any) -> CloudEvent:
+        """A new event with a fresh id."""
+        return cls(specversion="1.0", id=str(uuid.uuid4()), **attributes)
 
     @property
     def dedup_key(self) -> str:

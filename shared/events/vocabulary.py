@@ -76,7 +76,8 @@ class MeasureType(StrEnum):
     TRANSFER_OF_PROCEEDINGS = "transfer_of_proceedings"
 
 
-# The Budapest Convention measures that make a request high-tech crime whatever its category.
+# The Budapest Convention measures (preservation, subscriber and traffic data): they go to the
+# high-tech crime prosecution whatever the rest of the request is.
 BUDAPEST_MEASURES = frozenset(
     {MeasureType.PRESERVATION_OF_DATA, MeasureType.SUBSCRIBER_DATA, MeasureType.TRAFFIC_DATA}
 )

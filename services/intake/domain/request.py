@@ -105,7 +105,7 @@ class AssistanceRequest:
         if self.status is Status.CLOSED:
             return []
         allowed = ["withdraw", "close as refused", "close as withdrawn"]
-        if self._all_reported():
+        if self.status is Status.EXECUTED:
             allowed.append("close as partially_completed")
             if self._all_executed():
                 allowed.append("close as completed")
@@ -126,6 +126,7 @@ class AssistanceRequest:
                 self.status = Status.ROUTING_FAILED
             case AssignmentDeclined():
                 self.assignments.pop(payload.assignment_id, None)
+                self.status = Status.ROUTED  # waits for the re-route
             case RequestExecuted():
                 self.assignments[payload.assignment_id] = payload.result
                 if self._all_reported():
@@ -152,7 +153,9 @@ class AssistanceRequest:
 
     def _require_execution(self, outcome: Outcome) -> None:
         waiting = [a for a, result in self.assignments.items() if result is None]
-        if not self.assignments or waiting:
+        # Only EXECUTED means every measure has an office that reported: after a decline or a
+        # failed re-route, the remaining reports do not cover the whole request.
+        if self.status is not Status.EXECUTED or waiting:
             raise IllegalTransitionError(
                 f"cannot close request {self.domestic_reference} as {outcome}: it is "
                 f"{self.status} and {len(waiting)} of {len(self.assignments)} assignment(s) "

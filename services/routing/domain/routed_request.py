@@ -210,16 +210,17 @@ class RoutedRequest:
         new_id: Callable[[], str],
     ) -> list[Assignment]:
         assert self.details is not None
-        existing = {s.assignment.office_id: s.assignment for s in self.assignments.values()}
+        existing = {
+            (s.assignment.office_id, tuple(s.assignment.measures)): s.assignment
+            for s in self.assignments.values()
+        }
         assignments = []
         for plan in plans:
             measures = [self._measure(index) for index in plan.measure_indexes]
-            kept = existing.get(plan.office_id)
+            kept = existing.get((plan.office_id, tuple(measures)))
             assignments.append(
                 Assignment(
-                    assignment_id=kept.assignment_id
-                    if kept is not None and kept.measures == measures
-                    else new_id(),
+                    assignment_id=kept.assignment_id if kept is not None else new_id(),
                     office_id=plan.office_id,
                     office_name=office_name(plan.office_id),
                     measures=measures,

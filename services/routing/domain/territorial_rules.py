@@ -92,7 +92,7 @@ class _Penalty:
 def _penalty(case: RoutingCase) -> _Penalty:
     known = [p for o in case.offences if (p := o.max_penalty_years) is not None]
     limit = BASIC_MAX_PENALTY_YEARS
-    if known and max(known) >= limit:
+    if known and max(known) > limit:
         return _Penalty("higher", f"maximum penalty {max(known)} years exceeds {limit}", False)
     if known and len(known) == len(case.offences):
         return _Penalty("basic", f"maximum penalty {max(known)} years does not exceed {limit}")

@@ -6,9 +6,10 @@ of the events agree by construction (and a property test checks it).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from shared.events.catalogue import (
     AssignmentDeclined,
@@ -144,6 +145,8 @@ def _after_assignments(view: RequestView, at: datetime) -> RequestView:
         return view
     if view.all_reported:
         return replace(view, status="executed", executed_at=view.executed_at or at)
+    if view.routing_failure is not None:
+        return view  # still waiting for an operator, whatever the offices report meanwhile
     return replace(view, status="routed", executed_at=None)
 
 
@@ -151,29 +154,26 @@ def _unless_closed(before: RequestView, after: RequestView) -> RequestView:
     return before if before.status == "closed" else after
 
 
-def to_document(view: RequestView) -> dict[str, object]:
+def to_document(view: RequestView) -> dict[str, Any]:
     """The view as JSON-ready data (datetimes as ISO 8601)."""
-    return _plain(asdict(view))  # type: ignore[return-value]
+    document: dict[str, Any] = _plain(asdict(view))
+    return document
 
 
-def from_document(document: dict[str, object]) -> RequestView:
+def from_document(document: Mapping[str, Any]) -> RequestView:
     """The inverse of `to_document`."""
-    data = dict(document)
+    data: dict[str, Any] = dict(document)
     for key in _TIMES:
         data[key] = _time(data.get(key))
     data["assignments"] = tuple(
         AssignmentView(
-            **{
-                **a,
-                "measures": tuple(a["measures"]),
-                "reported_at": _time(a.get("reported_at")),
-            }
+            **{**a, "measures": tuple(a["measures"]), "reported_at": _time(a.get("reported_at"))}
         )
-        for a in data.get("assignments", ())  # type: ignore[union-attr]
+        for a in data.get("assignments", ())
     )
-    data["declined_offices"] = tuple(data.get("declined_offices", ()))  # type: ignore[arg-type]
-    data["offices"] = tuple(data.get("offices", ()))  # type: ignore[arg-type]
-    return RequestView(**data)  # type: ignore[arg-type]
+    for key in ("declined_offices", "offices"):
+        data[key] = tuple(data.get(key, ()))
+    return RequestView(**data)
 
 
 _TIMES = ("received_at", "routed_at", "executed_at", "closed_at", "updated_at")
@@ -183,7 +183,7 @@ def _time(value: object) -> datetime | None:
     return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
-def _plain(value: object) -> object:
+def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict):

@@ -1,0 +1,115 @@
+"""A request's journey through the four running services, over HTTP and Kafka."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.api import Client, a_request
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_a_submitted_request_shows_as_routed_in_tracking(client: Client) -> None:
+    response = await client.submit(a_request())
+    assert response.status_code == 201
+    created = response.json()
+    assert created["domestic_reference"].startswith("MPP-")
+    assert response.headers["location"] == f"/v1/requests/{created['id']}"
+
+    view = await client.until_tracked(created["id"], "routed")
+    assert view["domestic_reference"] == created["domestic_reference"]
+    assert set(view["offices"]) == {"vjt-subotica", "vjt-novi-sad"}
+    assert [e["type"] for e in await client.timeline(created["id"])] == [
+        "mla.request.received",
+        "mla.request.routed",
+    ]
+
+
+async def test_a_request_goes_from_receipt_to_closure_once_every_office_has_executed(
+    client: Client,
+) -> None:
+    request_id = (await client.submit(a_request())).json()["id"]
+    await client.until_tracked(request_id, "routed")
+    assignments = await client.assignments(request_id)
+    assert len(assignments) == 2
+
+    first, second = assignments
+    assert (await client.report(first["assignment_id"])).status_code == 200
+    early = await client.http.post(
+        client.url("intake", f"/v1/requests/{request_id}/closure"), json={"outcome": "completed"}
+    )
+    assert early.status_code == 409
+    assert "have not reported execution" in early.json()["detail"]
+
+    assert (await client.report(second["assignment_id"])).status_code == 200
+    await client.until_tracked(request_id, "executed")
+    await client.until_intake_allows(request_id, "close as completed")
+    closed = await client.http.post(
+        client.url("intake", f"/v1/requests/{request_id}/closure"),
+        json={"outcome": "completed", "answer_summary": "Records seized and witness heard."},
+    )
+    assert closed.status_code == 200, closed.text
+    view = await client.until_tracked(request_id, "closed")
+    assert view["outcome"] == "completed"
+    assert [a["result"] for a in view["assignments"]] == ["executed", "executed"]
+
+    again = await client.http.post(
+        client.url("intake", f"/v1/requests/{request_id}/closure"), json={"outcome": "refused", "grounds": "x"}
+    )
+    assert again.status_code == 409
+    assert again.json()["state"] == "closed"
+    assert "already closed" in again.json()["detail"]
+    twice = await client.report(first["assignment_id"])
+    assert twice.status_code == 409
+    assert "closed" in twice.json()["detail"]
+
+
+async def test_the_same_idempotency_key_makes_one_request(client: Client) -> None:
+    body = a_request()
+    first = await client.submit(body, key=f"retry-{body['requesting_authority']['reference']}")
+    again = await client.submit(body, key=f"retry-{body['requesting_authority']['reference']}")
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["idempotent-replayed"] == "true"
+
+    other = await client.submit(a_request(), key=f"retry-{body['requesting_authority']['reference']}")
+    assert other.status_code == 409
+    assert "different request body" in other.json()["detail"]
+
+    await client.until_tracked(first.json()["id"], "routed")
+    received = [e for e in await client.timeline(first.json()["id"]) if e["type"] == "mla.request.received"]
+    assert len(received) == 1
+
+
+async def test_an_invalid_request_is_refused_field_by_field_and_nothing_is_published(
+    client: Client,
+) -> None:
+    marker = a_request()["requesting_authority"]["reference"]
+    bad = a_request(urgency="urgent", urgency_reasons=None, requested_date="2020-01-01")
+    bad["requesting_authority"]["reference"] = marker
+    bad["measures"] = [
+        {"type": "teleportation", "place": "Subotica"},
+        {"type": "hearing_witness", "place": "Atlantis"},
+    ]
+    response = await client.submit(bad)
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    fields = {error["field"] for error in response.json()["errors"]}
+    assert {"measures.0.type", "measures.1.place", "urgency_reasons", "requested_date"} <= fields
+
+    # A valid request submitted afterwards reaches tracking; the invalid one never did.
+    after = (await client.submit(a_request())).json()["id"]
+    await client.until_tracked(after, "routed")
+    listed = (await client.http.get(client.url("tracking", "/v1/requests?limit=500"))).json()["items"]
+    assert marker not in {item["foreign_reference"] for item in listed}
+
+
+async def test_a_withdrawn_request_is_closed_and_accepts_nothing_more(client: Client) -> None:
+    request_id = (await client.submit(a_request())).json()["id"]
+    withdrawn = await client.http.post(
+        client.url("intake", f"/v1/requests/{request_id}/withdrawal"), json={"reason": "case dropped"}
+    )
+    assert withdrawn.status_code == 200
+    assert withdrawn.json()["outcome"] == "withdrawn"
+    view = await client.until_tracked(request_id, "closed")
+    assert view["outcome"] == "withdrawn"

@@ -1,0 +1,182 @@
+"""The consumer loop on the real broker and PostgreSQL: once in effect, poison aside."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+import sqlalchemy as sa
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from shared.consumer import EventConsumer, processed_events_table
+from shared.db import create_engine, session_factory
+from shared.events.catalogue import Payload, RequestWithdrawn, new_event
+from shared.events.envelope import CloudEvent
+from shared.settings import ServiceSettings
+from tests.support.infra import eventually, fresh_database, fresh_topic, unique
+
+pytestmark = pytest.mark.integration
+
+metadata = sa.MetaData()
+processed = processed_events_table(metadata)
+effects = sa.Table(
+    "effects",
+    metadata,
+    sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
+    sa.Column("request_id", sa.String(64), nullable=False),
+)
+
+
+@pytest.fixture
+async def database() -> AsyncIterator[tuple[object, object]]:
+    url = await fresh_database("notify")  # any service's migrations give processed_events
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.run_sync(lambda sync: effects.create(sync))
+    yield engine, session_factory(engine)
+    await engine.dispose()
+
+
+def settings_for(kafka: str, topic: str) -> ServiceSettings:
+    return ServiceSettings(
+        kafka_bootstrap_servers=kafka, topic=topic, retry_initial_seconds=0.05,
+        retry_max_seconds=0.2, handler_max_attempts=2, consumer_session_timeout_ms=2000,
+        consumer_rebalance_timeout_ms=300, consumer_heartbeat_ms=300,
+    )
+
+
+async def record_effect(session: object, event: CloudEvent, payload: Payload) -> None:
+    await session.execute(sa.insert(effects).values(request_id=payload.request_id))  # type: ignore[attr-defined]
+
+
+async def publish(kafka: str, topic: str, values: list[bytes], key: bytes = b"k") -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka)
+    await producer.start()
+    try:
+        for value in values:
+            await producer.send_and_wait(topic, value=value, key=key)
+    finally:
+        await producer.stop()
+
+
+def withdrawal(request_id: str) -> bytes:
+    return new_event(RequestWithdrawn(request_id=request_id), source="/mla/test").to_bytes()
+
+
+async def count_effects(sessions: object) -> int:
+    async with sessions() as session:  # type: ignore[operator]
+        return int(await session.scalar(sa.select(sa.func.count()).select_from(effects)))
+
+
+class CrashesBeforeOffsetCommit(EventConsumer):
+    """A consumer that dies after its database commits and before any offset commit."""
+
+    async def commit_offsets(self, partitions: object = None) -> None:
+        return None
+
+
+async def run_until(consumer: EventConsumer, condition: object, what: str) -> None:
+    task = asyncio.create_task(consumer.run())
+    try:
+        await eventually(condition, what=what)  # type: ignore[arg-type]
+    finally:
+        consumer.stop()
+        await asyncio.wait_for(task, 30)
+
+
+async def test_a_consumer_restarted_between_its_commit_and_its_offset_commit_repeats_nothing(
+    kafka: str, database: tuple[object, object]
+) -> None:
+    _, sessions = database
+    topic = await fresh_topic(kafka)
+    group = unique("group")
+    await publish(kafka, topic, [withdrawal(f"req-{n}") for n in range(5)])
+    settings = settings_for(kafka, topic)
+
+    first = CrashesBeforeOffsetCommit(sessions=sessions, processed=processed, handler=record_effect,
+                                      settings=settings, group_id=group)
+    await run_until(first, lambda: _at_least(sessions, 5), "five effects recorded")
+
+    # The same five messages come again, since no offset was committed; nothing happens twice.
+    second = EventConsumer(sessions=sessions, processed=processed, handler=record_effect,
+                           settings=settings, group_id=group)
+    seen = _Counter()
+    second._handle_once = seen.wrap(second._handle_once)  # type: ignore[method-assign]
+    await run_until(second, lambda: _ready(seen.duplicates >= 5), "the five redeliveries")
+    assert await count_effects(sessions) == 5
+
+
+async def test_a_malformed_message_goes_to_the_dead_letter_topic_and_the_consumer_goes_on(
+    kafka: str, database: tuple[object, object]
+) -> None:
+    _, sessions = database
+    topic = await fresh_topic(kafka)
+    await publish(kafka, topic, [b"{not json", b'{"specversion": "1.0"}', withdrawal("req-after-poison")])
+    consumer = EventConsumer(sessions=sessions, processed=processed, handler=record_effect,
+                             settings=settings_for(kafka, topic), group_id=unique("group"))
+    await run_until(consumer, lambda: _at_least(sessions, 1), "the good message after the poison")
+
+    dead = await read_all(kafka, f"{topic}.dlq", expected=2)
+    reasons = [dict(m.headers)["dlq-reason"].decode() for m in dead]
+    assert [m.value for m in dead] == [b"{not json", b'{"specversion": "1.0"}']
+    assert "not JSON" in reasons[0]
+    assert "source" in reasons[1] and "type" in reasons[1]
+    assert dict(dead[0].headers)["dlq-original-topic"].decode() == topic
+
+
+async def test_a_handler_that_keeps_failing_dead_letters_the_message_with_its_error(
+    kafka: str, database: tuple[object, object]
+) -> None:
+    _, sessions = database
+    topic = await fresh_topic(kafka)
+    await publish(kafka, topic, [withdrawal("req-bad"), withdrawal("req-good")])
+
+    async def fails_for_one(session: object, event: CloudEvent, payload: Payload) -> None:
+        if payload.request_id == "req-bad":
+            raise ValueError("cannot handle this one")
+        await record_effect(session, event, payload)
+
+    consumer = EventConsumer(sessions=sessions, processed=processed, handler=fails_for_one,
+                             settings=settings_for(kafka, topic), group_id=unique("group"))
+    await run_until(consumer, lambda: _at_least(sessions, 1), "the next message handled")
+    dead = await read_all(kafka, f"{topic}.dlq", expected=1)
+    assert "cannot handle this one" in dict(dead[0].headers)["dlq-reason"].decode()
+
+
+async def read_all(kafka: str, topic: str, expected: int) -> list[object]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka, auto_offset_reset="earliest",
+                                group_id=unique("reader"))
+    await consumer.start()
+    messages: list[object] = []
+    try:
+        async def enough() -> bool:
+            for batch in (await consumer.getmany(timeout_ms=200)).values():
+                messages.extend(batch)
+            return len(messages) >= expected
+
+        await eventually(enough, what=f"{expected} messages on {topic}")
+    finally:
+        await consumer.stop()
+    return messages
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.duplicates = 0
+
+    def wrap(self, handle: object) -> object:
+        async def counted(*args: object) -> str:
+            outcome: str = await handle(*args)  # type: ignore[operator]
+            self.duplicates += outcome == "duplicate"
+            return outcome
+
+        return counted
+
+
+async def _at_least(sessions: object, n: int) -> bool:
+    return await count_effects(sessions) >= n
+
+
+async def _ready(value: bool) -> bool:
+    return value
