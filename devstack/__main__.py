@@ -18,13 +18,19 @@ from devstack import stack
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m devstack",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the whole system on this machine")
     commands.add_parser("migrate", help="apply every service's migrations")
     topics = commands.add_parser("create-topics", help="create the lifecycle and DLQ topics")
-    topics.add_argument("--bootstrap-servers", default=os.environ.get("MLA_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
+    topics.add_argument(
+        "--bootstrap-servers",
+        default=os.environ.get("MLA_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+    )
     topics.add_argument("--partitions", type=int, default=6)
     test = commands.add_parser("test", help="run the test suite on a throw-away stack")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)

@@ -36,8 +36,16 @@ class EmbeddedPostgres:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             self._own(user)
             self._run(
-                ["initdb", "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
-                 "--encoding=UTF8", "--locale=C.UTF-8"],
+                [
+                    "initdb",
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                ],
                 user,
             )
         self._own(user)
@@ -45,16 +53,30 @@ class EmbeddedPostgres:
         if self.fast_and_unsafe:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run(
-            ["pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-o", options,
-             "-w", "-t", "60", "start"],
+            [
+                "pg_ctl",
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
             user,
         )
 
     def stop(self) -> None:
         """Fast shutdown: open transactions roll back, committed data stays."""
         if (self.data_dir / "postmaster.pid").exists():
-            self._run(["pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
-                      self._prepare_user(), check=False)
+            self._run(
+                ["pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
+                self._prepare_user(),
+                check=False,
+            )
 
     def _prepare_user(self) -> str | None:
         if os.geteuid() != 0:

@@ -31,8 +31,8 @@ def migrate(database_url: str, folder: Path) -> None:
     migrations.upgrade(database_url, folder)
 
 
-def create_topics(bootstrap_servers: str, partitions: int, topic: str = LIFECYCLE_TOPIC) -> list[str]:
+def create_topics(
+    bootstrap_servers: str, partitions: int, topic: str = LIFECYCLE_TOPIC
+) -> list[str]:
     """The lifecycle topic (several partitions, keyed by request id) and its dead-letter topic."""
-    return asyncio.run(
-        ensure_topics(bootstrap_servers, {topic: partitions, f"{topic}.dlq": 1})
-    )
+    return asyncio.run(ensure_topics(bootstrap_servers, {topic: partitions, f"{topic}.dlq": 1}))

@@ -39,4 +39,9 @@ class ServiceSpec:
         return make_url(self.settings().database_url).database or f"mla_{self.name}"
 
 
-SERVICES = (ServiceSpec("intake"), ServiceSpec("routing"), ServiceSpec("tracking"), ServiceSpec("notify"))
+SERVICES = (
+    ServiceSpec("intake"),
+    ServiceSpec("routing"),
+    ServiceSpec("tracking"),
+    ServiceSpec("notify"),
+)

@@ -62,20 +62,30 @@ def run() -> int:
     try:
         if settings.embedded_postgres:
             postgres = EmbeddedPostgres(settings.dir / "postgres" / "data", settings.postgres_port)
-            say(f"starting PostgreSQL on 127.0.0.1:{settings.postgres_port} (data in {postgres.data_dir})")
+            say(
+                f"starting PostgreSQL on 127.0.0.1:{settings.postgres_port} "
+                f"(data in {postgres.data_dir})"
+            )
             postgres.start()
             for spec in SERVICES:
-                os.environ.setdefault(f"{spec.env_prefix}DATABASE_URL", postgres.url(f"mla_{spec.name}"))
+                os.environ.setdefault(
+                    f"{spec.env_prefix}DATABASE_URL", postgres.url(f"mla_{spec.name}")
+                )
         if settings.embedded_kafka:
             broker = EmbeddedBroker(settings.kafka_port, log_file=settings.dir / "broker.log")
             say(f"starting the broker on {broker.bootstrap_servers} (memory only)")
             broker.start()
             for spec in SERVICES:
-                os.environ.setdefault(f"{spec.env_prefix}KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap_servers)
+                os.environ.setdefault(
+                    f"{spec.env_prefix}KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap_servers
+                )
         migrate_all()
         bootstrap = SERVICES[0].settings().kafka_bootstrap_servers
         created = create_topics(bootstrap, settings.partitions)
-        say(f"topic mla.request-lifecycle ready ({settings.partitions} partitions){' (created)' if created else ''}")
+        say(
+            f"topic mla.request-lifecycle ready ({settings.partitions} partitions)"
+            + (" (created)" if created else "")
+        )
         services = [_start_service(spec.module, settings.dir) for spec in SERVICES]
         _wait_ready(lambda: stop_requested)
         _print_welcome()
@@ -108,8 +118,13 @@ def _start_service(module: str, stack_dir: Path) -> subprocess.Popen[bytes]:
     log = open(stack_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
     say(f"starting {name} (log: {stack_dir / (name + '.log')})")
     # Own session: a Ctrl-C reaches us only, and we stop the services in order.
-    return subprocess.Popen([sys.executable, "-m", module], stdout=log, stderr=subprocess.STDOUT,
-                            cwd=ROOT, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", module],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        start_new_session=True,
+    )
 
 
 def _wait_ready(stopping: object, timeout: float = 90) -> None:

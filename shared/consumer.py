@@ -18,6 +18,7 @@ a few times, then the message is dead-lettered with the error as its reason.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -117,9 +118,9 @@ class EventConsumer:
             pass
         finally:
             await self.commit_offsets()
-            await self._consumer.stop()
-            if self._dlq is not None:
-                await self._dlq.stop()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._consumer.stop(), 10)
+            await self._close_dlq()
 
     async def commit_offsets(self, partitions: set[TopicPartition] | None = None) -> None:
         """Commit the next offset of every handled message (offset + 1)."""
@@ -133,8 +134,10 @@ class EventConsumer:
         if not offsets:
             return
         try:
-            await self._consumer.commit(offsets)
-        except TRANSIENT_KAFKA_ERRORS as exc:
+            # Bounded: with the coordinator gone a commit can wait for ever, and an uncommitted
+            # offset costs only a redelivery that changes nothing.
+            await asyncio.wait_for(self._consumer.commit(offsets), 10)
+        except (*TRANSIENT_KAFKA_ERRORS, TimeoutError) as exc:
             # Not fatal: the events are recorded as processed, a redelivery changes nothing.
             log.warning("consumer.commit_failed", error=type(exc).__name__)
 
@@ -233,16 +236,16 @@ class EventConsumer:
         while True:
             try:
                 if self._dlq is None:
-                    self._dlq = make_producer(self._settings.kafka_bootstrap_servers, self._group_id)
+                    self._dlq = make_producer(
+                        self._settings.kafka_bootstrap_servers, self._group_id
+                    )
                     await self._dlq.start()
                 await self._dlq.send_and_wait(
                     self._settings.dlq_topic, value=message.value, key=message.key, headers=headers
                 )
                 break
             except TRANSIENT_KAFKA_ERRORS as exc:
-                if self._dlq is not None:
-                    await self._dlq.stop()
-                self._dlq = None
+                await self._close_dlq()
                 await self._wait(backoff.next_delay(), reason=type(exc).__name__)
         EVENTS_CONSUMED.labels("unknown", "dead_lettered").inc()
         log.warning(
@@ -252,6 +255,13 @@ class EventConsumer:
             error=error,
             reason=reason,
         )
+
+    async def _close_dlq(self) -> None:
+        producer, self._dlq = self._dlq, None
+        if producer is not None:
+            # A producer whose broker vanished can hang on stop: bounded.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(producer.stop(), 5)
 
     def _backoff(self) -> Backoff:
         return Backoff(self._settings.retry_initial_seconds, self._settings.retry_max_seconds)

@@ -126,8 +126,10 @@ class EventStore:
             if "uq_events_stream_version" in str(exc.orig):
                 raise ConcurrencyError(stream_id, expected_version) from exc
             raise
-        outgoing = [e for e in events if publish(e)] if callable(publish) else (
-            list(events) if publish else []
+        outgoing = (
+            [e for e in events if publish(e)]
+            if callable(publish)
+            else (list(events) if publish else [])
         )
         if outgoing:
             await enqueue(session, self._outbox, outgoing)

@@ -25,9 +25,7 @@ ReadinessCheck = Callable[[], Awaitable[bool]]
 
 def create_app(*, title: str, description: str, lifespan: Any, version: str = "1") -> FastAPI:
     """A FastAPI app with the shared error handling, correlation middleware and metrics."""
-    app = FastAPI(
-        title=title, description=description, version=version, lifespan=lifespan
-    )
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
     install_problem_handlers(app)
     app.middleware("http")(_correlate_and_measure)
     return app

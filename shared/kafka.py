@@ -7,6 +7,7 @@ broker has neither); the outbox and idempotent consumers give effectively-once e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -49,10 +50,9 @@ async def ensure_topics(
             if name not in existing
         ]
         if missing:
-            try:
+            # Another instance may create it between our list and our create.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # another instance created it between our list and our create
         return [topic.name for topic in missing]
     finally:
         await admin.close()
@@ -64,7 +64,7 @@ async def broker_reachable(bootstrap_servers: str, timeout: float = 2.0) -> bool
     try:
         await asyncio.wait_for(client.bootstrap(), timeout)
         return True
-    except (*TRANSIENT_KAFKA_ERRORS,):
+    except TRANSIENT_KAFKA_ERRORS:
         return False
     finally:
         await client.close()

@@ -10,13 +10,14 @@ broker is down, rows wait and the relay retries with backoff.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import zlib
 from collections.abc import Callable
 
 import sqlalchemy as sa
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import UnknownTopicOrPartitionError
+from aiokafka.errors import KafkaTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.backoff import Backoff
@@ -65,7 +66,7 @@ class OutboxRelay:
                 try:
                     published = await self.publish_batch()
                 except Exception as exc:
-                    await self._after_failure(exc)
+                    await self._recover(exc)
                     continue
                 self._backoff.reset()
                 if published < BATCH_SIZE:
@@ -85,7 +86,9 @@ class OutboxRelay:
         """Publish up to one batch of outbox rows; returns how many were published."""
         producer = await self._ensure_producer()
         async with self._sessions() as session, session.begin():
-            locked = await session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(self._lock_key)))
+            locked = await session.scalar(
+                sa.select(sa.func.pg_try_advisory_xact_lock(self._lock_key))
+            )
             if not locked:
                 return 0  # another instance of this service is publishing
             rows = (
@@ -100,11 +103,21 @@ class OutboxRelay:
                     self._settings.topic,
                     value=row.body,
                     key=row.key.encode(),
-                    headers=[("content-type", CONTENT_TYPE.encode()), ("ce_type", row.type.encode())],
+                    headers=[
+                        ("content-type", CONTENT_TYPE.encode()),
+                        ("ce_type", row.type.encode()),
+                    ],
                 )
                 for row in rows
             ]
-            await asyncio.gather(*sends)
+            # Waited for without cancelling them (a cancelled send can leave the client stuck):
+            # past the timeout the batch counts as failed, the transaction rolls back and the
+            # rows are sent again by a fresh producer.
+            _, pending = await asyncio.wait(sends, timeout=self._settings.publish_timeout_seconds)
+            if pending:
+                raise KafkaTimeoutError(f"{len(pending)} event(s) not acknowledged in time")
+            for send in sends:
+                send.result()  # raises the broker's error, if any
             await session.execute(
                 sa.delete(self._outbox).where(self._outbox.c.id.in_([row.id for row in rows]))
             )
@@ -122,7 +135,8 @@ class OutboxRelay:
             try:
                 await producer.start()
             except BaseException:
-                await producer.stop()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(producer.stop(), 5)
                 raise
             self._producer = producer
         return self._producer
@@ -130,13 +144,24 @@ class OutboxRelay:
     async def _close_producer(self) -> None:
         producer, self._producer = self._producer, None
         if producer is not None:
-            await producer.stop()
+            # Stopping a producer whose broker vanished can hang: give it a bounded chance.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(producer.stop(), 5)
+
+    async def _recover(self, exc: Exception) -> None:
+        try:
+            await self._after_failure(exc)
+        except Exception:
+            # The relay must outlive anything: what it could not publish waits in the table.
+            log.exception("outbox.recovery_failed")
+            await self._sleep(self._settings.retry_max_seconds)
 
     async def _after_failure(self, exc: Exception) -> None:
-        if isinstance(exc, UnknownTopicOrPartitionError) or "UnknownTopic" in type(exc).__name__:
+        if isinstance(exc, (*TRANSIENT_KAFKA_ERRORS, TimeoutError)):
+            # A fresh producer after a broker outage, and the topic again if the broker lost
+            # it (the embedded broker keeps nothing across a restart).
+            await self._close_producer()
             await self._provision_topic()
-        elif isinstance(exc, TRANSIENT_KAFKA_ERRORS):
-            await self._close_producer()  # a fresh producer after a broker outage
         elif not is_transient(exc):
             log.exception("outbox.publish_failed")
         delay = self._backoff.next_delay()
@@ -144,17 +169,19 @@ class OutboxRelay:
         await self._sleep(delay)
 
     async def _provision_topic(self) -> None:
-        try:
-            await ensure_topics(
-                self._settings.kafka_bootstrap_servers,
-                {self._settings.topic: self._settings.topic_partitions, self._settings.dlq_topic: 1},
+        with contextlib.suppress(*TRANSIENT_KAFKA_ERRORS, TimeoutError):
+            await asyncio.wait_for(
+                ensure_topics(
+                    self._settings.kafka_bootstrap_servers,
+                    {
+                        self._settings.topic: self._settings.topic_partitions,
+                        self._settings.dlq_topic: 1,
+                    },
+                ),
+                self._settings.publish_timeout_seconds,
             )
-        except TRANSIENT_KAFKA_ERRORS:
-            pass
 
     async def _sleep(self, seconds: float) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), timeout=seconds)
-        except TimeoutError:
-            pass
         self._wakeup.clear()

@@ -35,7 +35,9 @@ def create_service_app(
         )
         return holder["runtime"]
 
-    app = create_app(title=title, description=description, lifespan=lifespan_of(make_runtime, on_start))
+    app = create_app(
+        title=title, description=description, lifespan=lifespan_of(make_runtime, on_start)
+    )
     app.state.settings = settings
     install(app)
     app.include_router(

@@ -29,6 +29,8 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     # How long the relay sleeps when the outbox is empty; a commit wakes it earlier.
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    # How long the broker may take to acknowledge a batch before it is sent again.
+    publish_timeout_seconds: float = Field(default=15.0, gt=0)
     # Bounds for the retry of a failing broker or database call (exponential, with jitter).
     retry_initial_seconds: float = Field(default=0.2, gt=0)
     retry_max_seconds: float = Field(default=10.0, gt=0)

@@ -122,7 +122,9 @@ async def _command(
         request = await repo.get(request_id)
         version = request.version
         decide(request)
-        await repo.save(request, _envelopes(request, correlation_id, None), expected_version=version)
+        await repo.save(
+            request, _envelopes(request, correlation_id, None), expected_version=version
+        )
         await uow.commit()
     log.info("request.changed", request_id=request_id, status=request.status)
     return request

@@ -15,7 +15,10 @@ async def take_in(session: AsyncSession, event: CloudEvent, payload: Payload) ->
     """Consumer handler: keep the event in the inbox (the consumer already deduplicated)."""
     await session.execute(
         sa.insert(inbox).values(
-            event_key=event.dedup_key, request_id=payload.request_id, type=event.type, time=event.time
+            event_key=event.dedup_key,
+            request_id=payload.request_id,
+            type=event.type,
+            time=event.time,
         )
     )
 

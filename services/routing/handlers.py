@@ -46,7 +46,8 @@ def case_of(details: RequestDetails, excluded: frozenset[str] = frozenset()) -> 
             for o in details.offences
         ),
         measures=tuple(
-            MeasureFacts(index=i, type=m.type, place=m.place) for i, m in enumerate(details.measures)
+            MeasureFacts(index=i, type=m.type, place=m.place)
+            for i, m in enumerate(details.measures)
         ),
         excluded_office_ids=excluded,
     )
@@ -66,7 +67,9 @@ class Routing:
     def __init__(self, directories: DirectoryStore) -> None:
         self.directories = directories
 
-    async def handle_event(self, session: AsyncSession, event: CloudEvent, payload: Payload) -> None:
+    async def handle_event(
+        self, session: AsyncSession, event: CloudEvent, payload: Payload
+    ) -> None:
         """Consumer handler: route what was received; note what intake closed."""
         repo = RoutingRepository(session)
         routed = await repo.find(payload.request_id) or RoutedRequest(request_id=payload.request_id)
@@ -77,15 +80,20 @@ class Routing:
             directory = await self.directories.current(session)
             decision = route(case_of(payload.details), directory)
             routed.route(decision, _office_name(directory), _new_assignment_id)
-            log.info("request.routed" if decision.routed else "request.routing_failed",
-                     request_id=payload.request_id, directory_version=directory.version)
+            log.info(
+                "request.routed" if decision.routed else "request.routing_failed",
+                request_id=payload.request_id,
+                directory_version=directory.version,
+            )
         await repo.save(
             routed,
             [event, *_envelopes(routed, event.correlationid, event.id)],
             expected_version=version,
         )
 
-    async def preview(self, uow: UnitOfWork, details: RequestDetails) -> tuple[RoutingDecision, Directory]:
+    async def preview(
+        self, uow: UnitOfWork, details: RequestDetails
+    ) -> tuple[RoutingDecision, Directory]:
         """What automatic routing would decide for this request now; nothing is stored."""
         async with uow:
             directory = await self.directories.current(uow.session)
@@ -110,12 +118,22 @@ class Routing:
             directory = await self.directories.current(uow.session)
             if plans is None:
                 assert routed.details is not None
-                decision = route(case_of(routed.details, frozenset(routed.declined_offices)), directory)
+                decision = route(
+                    case_of(routed.details, frozenset(routed.declined_offices)), directory
+                )
             else:
                 decision = _manual_decision(plans, directory, reason, operator)
-            routed.route(decision, _office_name(directory), _new_assignment_id,
-                         manual=True, reason=reason, operator=operator)
-            await repo.save(routed, _envelopes(routed, correlation_id, None), expected_version=version)
+            routed.route(
+                decision,
+                _office_name(directory),
+                _new_assignment_id,
+                manual=True,
+                reason=reason,
+                operator=operator,
+            )
+            await repo.save(
+                routed, _envelopes(routed, correlation_id, None), expected_version=version
+            )
             await uow.commit()
         return routed
 
@@ -132,9 +150,15 @@ class Routing:
             directory = await self.directories.current(uow.session)
             assert routed.details is not None
             decision = route(case_of(routed.details, frozenset(routed.declined_offices)), directory)
-            routed.route(decision, _office_name(directory), _new_assignment_id,
-                         reason=f"re-routed after an office declined: {reason}")
-            await repo.save(routed, _envelopes(routed, correlation_id, None), expected_version=version)
+            routed.route(
+                decision,
+                _office_name(directory),
+                _new_assignment_id,
+                reason=f"re-routed after an office declined: {reason}",
+            )
+            await repo.save(
+                routed, _envelopes(routed, correlation_id, None), expected_version=version
+            )
             await uow.commit()
         return routed
 
@@ -152,7 +176,9 @@ class Routing:
             routed = await repo.get_by_assignment(assignment_id)
             version = routed.version
             routed.report_execution(assignment_id, result, details)
-            await repo.save(routed, _envelopes(routed, correlation_id, None), expected_version=version)
+            await repo.save(
+                routed, _envelopes(routed, correlation_id, None), expected_version=version
+            )
             await uow.commit()
         return routed
 
@@ -166,20 +192,30 @@ class Routing:
 
 
 def _manual_decision(
-    plans: list[tuple[str, tuple[int, ...]]], directory: Directory, reason: str, operator: str | None
+    plans: list[tuple[str, tuple[int, ...]]],
+    directory: Directory,
+    reason: str,
+    operator: str | None,
 ) -> RoutingDecision:
     if not plans:
         raise InvalidRoutingError("routing by hand names at least one office")
     for office_id, measures in plans:
         if office_id not in directory.offices:
-            raise InvalidRoutingError(f"no office {office_id!r} in directory version {directory.version}")
+            raise InvalidRoutingError(
+                f"no office {office_id!r} in directory version {directory.version}"
+            )
         if not measures:
             raise InvalidRoutingError(f"office {office_id!r} is given no measure")
     who = operator or "an operator"
     return RoutingDecision(
         assignments=tuple(
-            PlannedAssignment(office_id=o, measure_indexes=m, rule="manual", inferred=False,
-                              basis=f"routed by hand by {who}: {reason}")
+            PlannedAssignment(
+                office_id=o,
+                measure_indexes=m,
+                rule="manual",
+                inferred=False,
+                basis=f"routed by hand by {who}: {reason}",
+            )
             for o, m in plans
         ),
         trace=(RuleTrace(rule="manual", matched=True, reason=f"{who}: {reason}"),),
@@ -187,7 +223,9 @@ def _manual_decision(
     )
 
 
-def _envelopes(routed: RoutedRequest, correlation_id: str | None, causation_id: str | None) -> list[CloudEvent]:
+def _envelopes(
+    routed: RoutedRequest, correlation_id: str | None, causation_id: str | None
+) -> list[CloudEvent]:
     envelopes = [
         new_event(p, source=SOURCE, correlation_id=correlation_id, causation_id=causation_id)
         for p in routed.pending

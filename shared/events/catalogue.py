@@ -225,4 +225,3 @@ def read_payload(event: CloudEvent) -> Payload:
     if payload.request_id != event.subject:
         raise PayloadError(f"subject {event.subject!r} differs from data.request_id")
     return payload
-

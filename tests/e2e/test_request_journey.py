@@ -54,7 +54,8 @@ async def test_a_request_goes_from_receipt_to_closure_once_every_office_has_exec
     assert [a["result"] for a in view["assignments"]] == ["executed", "executed"]
 
     again = await client.http.post(
-        client.url("intake", f"/v1/requests/{request_id}/closure"), json={"outcome": "refused", "grounds": "x"}
+        client.url("intake", f"/v1/requests/{request_id}/closure"),
+        json={"outcome": "refused", "grounds": "x"},
     )
     assert again.status_code == 409
     assert again.json()["state"] == "closed"
@@ -72,12 +73,16 @@ async def test_the_same_idempotency_key_makes_one_request(client: Client) -> Non
     assert again.json()["id"] == first.json()["id"]
     assert again.headers["idempotent-replayed"] == "true"
 
-    other = await client.submit(a_request(), key=f"retry-{body['requesting_authority']['reference']}")
+    other = await client.submit(
+        a_request(), key=f"retry-{body['requesting_authority']['reference']}"
+    )
     assert other.status_code == 409
     assert "different request body" in other.json()["detail"]
 
     await client.until_tracked(first.json()["id"], "routed")
-    received = [e for e in await client.timeline(first.json()["id"]) if e["type"] == "mla.request.received"]
+    received = [
+        e for e in await client.timeline(first.json()["id"]) if e["type"] == "mla.request.received"
+    ]
     assert len(received) == 1
 
 
@@ -100,14 +105,17 @@ async def test_an_invalid_request_is_refused_field_by_field_and_nothing_is_publi
     # A valid request submitted afterwards reaches tracking; the invalid one never did.
     after = (await client.submit(a_request())).json()["id"]
     await client.until_tracked(after, "routed")
-    listed = (await client.http.get(client.url("tracking", "/v1/requests?limit=500"))).json()["items"]
+    listed = (await client.http.get(client.url("tracking", "/v1/requests?limit=500"))).json()[
+        "items"
+    ]
     assert marker not in {item["foreign_reference"] for item in listed}
 
 
 async def test_a_withdrawn_request_is_closed_and_accepts_nothing_more(client: Client) -> None:
     request_id = (await client.submit(a_request())).json()["id"]
     withdrawn = await client.http.post(
-        client.url("intake", f"/v1/requests/{request_id}/withdrawal"), json={"reason": "case dropped"}
+        client.url("intake", f"/v1/requests/{request_id}/withdrawal"),
+        json={"reason": "case dropped"},
     )
     assert withdrawn.status_code == 200
     assert withdrawn.json()["outcome"] == "withdrawn"

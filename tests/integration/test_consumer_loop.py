@@ -40,9 +40,14 @@ async def database() -> AsyncIterator[tuple[object, object]]:
 
 def settings_for(kafka: str, topic: str) -> ServiceSettings:
     return ServiceSettings(
-        kafka_bootstrap_servers=kafka, topic=topic, retry_initial_seconds=0.05,
-        retry_max_seconds=0.2, handler_max_attempts=2, consumer_session_timeout_ms=2000,
-        consumer_rebalance_timeout_ms=300, consumer_heartbeat_ms=300,
+        kafka_bootstrap_servers=kafka,
+        topic=topic,
+        retry_initial_seconds=0.05,
+        retry_max_seconds=0.2,
+        handler_max_attempts=2,
+        consumer_session_timeout_ms=2000,
+        consumer_rebalance_timeout_ms=300,
+        consumer_heartbeat_ms=300,
     )
 
 
@@ -94,13 +99,23 @@ async def test_a_consumer_restarted_between_its_commit_and_its_offset_commit_rep
     await publish(kafka, topic, [withdrawal(f"req-{n}") for n in range(5)])
     settings = settings_for(kafka, topic)
 
-    first = CrashesBeforeOffsetCommit(sessions=sessions, processed=processed, handler=record_effect,
-                                      settings=settings, group_id=group)
+    first = CrashesBeforeOffsetCommit(
+        sessions=sessions,
+        processed=processed,
+        handler=record_effect,
+        settings=settings,
+        group_id=group,
+    )
     await run_until(first, lambda: _at_least(sessions, 5), "five effects recorded")
 
     # The same five messages come again, since no offset was committed; nothing happens twice.
-    second = EventConsumer(sessions=sessions, processed=processed, handler=record_effect,
-                           settings=settings, group_id=group)
+    second = EventConsumer(
+        sessions=sessions,
+        processed=processed,
+        handler=record_effect,
+        settings=settings,
+        group_id=group,
+    )
     seen = _Counter()
     second._handle_once = seen.wrap(second._handle_once)  # type: ignore[method-assign]
     await run_until(second, lambda: _ready(seen.duplicates >= 5), "the five redeliveries")
@@ -112,9 +127,16 @@ async def test_a_malformed_message_goes_to_the_dead_letter_topic_and_the_consume
 ) -> None:
     _, sessions = database
     topic = await fresh_topic(kafka)
-    await publish(kafka, topic, [b"{not json", b'{"specversion": "1.0"}', withdrawal("req-after-poison")])
-    consumer = EventConsumer(sessions=sessions, processed=processed, handler=record_effect,
-                             settings=settings_for(kafka, topic), group_id=unique("group"))
+    await publish(
+        kafka, topic, [b"{not json", b'{"specversion": "1.0"}', withdrawal("req-after-poison")]
+    )
+    consumer = EventConsumer(
+        sessions=sessions,
+        processed=processed,
+        handler=record_effect,
+        settings=settings_for(kafka, topic),
+        group_id=unique("group"),
+    )
     await run_until(consumer, lambda: _at_least(sessions, 1), "the good message after the poison")
 
     dead = await read_all(kafka, f"{topic}.dlq", expected=2)
@@ -137,19 +159,26 @@ async def test_a_handler_that_keeps_failing_dead_letters_the_message_with_its_er
             raise ValueError("cannot handle this one")
         await record_effect(session, event, payload)
 
-    consumer = EventConsumer(sessions=sessions, processed=processed, handler=fails_for_one,
-                             settings=settings_for(kafka, topic), group_id=unique("group"))
+    consumer = EventConsumer(
+        sessions=sessions,
+        processed=processed,
+        handler=fails_for_one,
+        settings=settings_for(kafka, topic),
+        group_id=unique("group"),
+    )
     await run_until(consumer, lambda: _at_least(sessions, 1), "the next message handled")
     dead = await read_all(kafka, f"{topic}.dlq", expected=1)
     assert "cannot handle this one" in dict(dead[0].headers)["dlq-reason"].decode()
 
 
 async def read_all(kafka: str, topic: str, expected: int) -> list[object]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=kafka, auto_offset_reset="earliest",
-                                group_id=unique("reader"))
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=kafka, auto_offset_reset="earliest", group_id=unique("reader")
+    )
     await consumer.start()
     messages: list[object] = []
     try:
+
         async def enough() -> bool:
             for batch in (await consumer.getmany(timeout_ms=200)).values():
                 messages.extend(batch)

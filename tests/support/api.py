@@ -37,12 +37,16 @@ class Client:
         response = await self.http.get(self.url("tracking", f"/v1/requests/{request_id}"))
         return response.json() if response.status_code == 200 else None
 
-    async def until_tracked(self, request_id: str, status: str, timeout: float = 20) -> dict[str, Any]:
+    async def until_tracked(
+        self, request_id: str, status: str, timeout: float = 20
+    ) -> dict[str, Any]:
         async def reached() -> dict[str, Any] | None:
             view = await self.tracked(request_id)
             return view if view and view["status"] == status else None
 
-        found = await eventually(reached, timeout=timeout, what=f"{request_id} {status} in tracking")
+        found = await eventually(
+            reached, timeout=timeout, what=f"{request_id} {status} in tracking"
+        )
         assert isinstance(found, dict)
         return found
 
@@ -60,7 +64,9 @@ class Client:
         return response.json() if response.status_code == 200 else []
 
     async def assignments(self, request_id: str) -> list[dict[str, Any]]:
-        response = await self.http.get(self.url("routing", f"/v1/requests/{request_id}/assignments"))
+        response = await self.http.get(
+            self.url("routing", f"/v1/requests/{request_id}/assignments")
+        )
         response.raise_for_status()
         result: list[dict[str, Any]] = response.json()
         return result

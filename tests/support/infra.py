@@ -28,7 +28,9 @@ def postgres_url() -> str:
     from devstack.broker import free_port
     from devstack.postgres import EmbeddedPostgres
 
-    server = EmbeddedPostgres(Path(tempfile.mkdtemp()) / "pg" / "data", free_port(), fast_and_unsafe=True)
+    server = EmbeddedPostgres(
+        Path(tempfile.mkdtemp()) / "pg" / "data", free_port(), fast_and_unsafe=True
+    )
     server.start()
     import atexit
 
@@ -89,7 +91,11 @@ async def fresh_topic(bootstrap: str | None = None, partitions: int = 3) -> str:
 
 
 async def eventually(
-    check: Callable[[], Awaitable[object]], *, timeout: float = 20, interval: float = 0.1, what: str = ""
+    check: Callable[[], Awaitable[object]],
+    *,
+    timeout: float = 20,
+    interval: float = 0.1,
+    what: str = "",
 ) -> object:
     """Poll `check` until it returns something truthy; fail with `what` after `timeout`."""
     deadline = asyncio.get_running_loop().time() + timeout

@@ -43,6 +43,7 @@ class RunningStack:
             f"{prefix}TOPIC_PARTITIONS": "3",
             f"{prefix}RETRY_MAX_SECONDS": "1",
             f"{prefix}OUTBOX_POLL_SECONDS": "0.2",
+            f"{prefix}PUBLISH_TIMEOUT_SECONDS": "4",
             f"{prefix}CONSUMER_SESSION_TIMEOUT_MS": "2000",
             f"{prefix}CONSUMER_REBALANCE_TIMEOUT_MS": "300",
             f"{prefix}CONSUMER_HEARTBEAT_MS": "300",
@@ -52,7 +53,11 @@ class RunningStack:
         env = {**os.environ, **self.env_for(service)}
         log = open(self.log_dir / f"{service}.log", "ab")  # noqa: SIM115 - closed with the process
         self.processes[service] = subprocess.Popen(
-            [sys.executable, "-m", f"services.{service}"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", f"services.{service}"],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         await self.wait_live(service)
 
@@ -62,7 +67,10 @@ class RunningStack:
             while asyncio.get_running_loop().time() < deadline:
                 process = self.processes[service]
                 if process.poll() is not None:
-                    raise RuntimeError(f"{service} exited with {process.returncode}: see {self.log_dir}/{service}.log")
+                    raise RuntimeError(
+                        f"{service} exited with {process.returncode}: "
+                        f"see {self.log_dir}/{service}.log"
+                    )
                 try:
                     if (await client.get(f"{self.urls[service]}/health/live")).status_code == 200:
                         return
@@ -73,7 +81,8 @@ class RunningStack:
 
     def stop(self, service: str, sig: int = signal.SIGTERM) -> int:
         process = self.processes.pop(service)
-        process.send_signal(sig)
+        if process.poll() is None:
+            process.send_signal(sig)
         try:
             return process.wait(30)
         except subprocess.TimeoutExpired:
@@ -81,6 +90,9 @@ class RunningStack:
             return process.wait()
 
     def stop_all(self) -> None:
+        """SIGTERM to every service at once, then wait for each to finish."""
+        for process in self.processes.values():
+            process.send_signal(signal.SIGTERM)
         for service in list(self.processes):
             self.stop(service)
 
@@ -88,7 +100,9 @@ class RunningStack:
 async def start_stack(log_dir: Path, *, bootstrap: str | None = None) -> RunningStack:
     """Fresh databases and topic, and the four services started on free ports."""
     bootstrap = bootstrap or kafka_bootstrap()
-    databases = dict(zip(SERVICES, await asyncio.gather(*(fresh_database(s) for s in SERVICES)), strict=True))
+    databases = dict(
+        zip(SERVICES, await asyncio.gather(*(fresh_database(s) for s in SERVICES)), strict=True)
+    )
     stack = RunningStack(
         urls={s: f"http://127.0.0.1:{free_port()}" for s in SERVICES},
         topic=await fresh_topic(bootstrap),

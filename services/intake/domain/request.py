@@ -120,7 +120,9 @@ class AssistanceRequest:
                 self.status = Status.RECEIVED
             case RequestRouted():
                 previous = self.assignments
-                self.assignments = {a.assignment_id: previous.get(a.assignment_id) for a in payload.assignments}
+                self.assignments = {
+                    a.assignment_id: previous.get(a.assignment_id) for a in payload.assignments
+                }
                 self.status = Status.EXECUTED if self._all_reported() else Status.ROUTED
             case RoutingFailed():
                 self.status = Status.ROUTING_FAILED

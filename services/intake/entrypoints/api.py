@@ -135,13 +135,21 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(IntakeError)
     async def _refused(request: Request, exc: IntakeError) -> JSONResponse:
         if isinstance(exc, RequestNotFoundError):
-            return problem_response(404, "request-not-found", "Request not found", str(exc), request)
+            return problem_response(
+                404, "request-not-found", "Request not found", str(exc), request
+            )
         if isinstance(exc, IllegalTransitionError):
             return problem_response(
-                409, "illegal-transition", "Not allowed in the current state", str(exc), request,
-                state=str(exc.state), allowed_actions=exc.allowed,
+                409,
+                "illegal-transition",
+                "Not allowed in the current state",
+                str(exc),
+                request,
+                state=str(exc.state),
+                allowed_actions=exc.allowed,
             )
         if isinstance(exc, handlers.IdempotencyConflictError):
-            return problem_response(409, "idempotency-key-reused", "Idempotency key reused",
-                                    str(exc), request)
+            return problem_response(
+                409, "idempotency-key-reused", "Idempotency key reused", str(exc), request
+            )
         return problem_response(400, "refused", "Refused", str(exc), request)

@@ -39,7 +39,9 @@ class DirectoryStore:
             raise LookupError("the office directory is empty: it is seeded when routing starts")
         if self._cached is None or self._cached.version != version:
             document = await session.scalar(
-                sa.select(directory_versions.c.document).where(directory_versions.c.version == version)
+                sa.select(directory_versions.c.document).where(
+                    directory_versions.c.version == version
+                )
             )
             self._cached = directory_from_dict(document)
         return self._cached

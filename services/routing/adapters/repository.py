@@ -69,8 +69,14 @@ class RoutingRepository:
     async def _index(self, routed: object) -> None:
         assert isinstance(routed, RequestRouted)
         rows = [
-            {"assignment_id": a.assignment_id, "request_id": routed.request_id, "office_id": a.office_id}
+            {
+                "assignment_id": a.assignment_id,
+                "request_id": routed.request_id,
+                "office_id": a.office_id,
+            }
             for a in routed.assignments
         ]
         if rows:
-            await self._session.execute(insert(assignment_index).values(rows).on_conflict_do_nothing())
+            await self._session.execute(
+                insert(assignment_index).values(rows).on_conflict_do_nothing()
+            )

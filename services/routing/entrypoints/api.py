@@ -68,20 +68,30 @@ async def route_by_hand(request_id: str, body: ManualRouting, request: Request) 
         else None
     )
     routed = await _routing(request).route_by_hand(
-        _uow(request), request_id, plans, reason=body.reason, operator=body.operator,
+        _uow(request),
+        request_id,
+        plans,
+        reason=body.reason,
+        operator=body.operator,
         correlation_id=request.state.correlation_id,
     )
     return RoutingOut.of(routed)
 
 
-@router.get("/requests/{request_id}/assignments", response_model=list[AssignmentOut], tags=["assignments"])
+@router.get(
+    "/requests/{request_id}/assignments", response_model=list[AssignmentOut], tags=["assignments"]
+)
 async def assignments(request_id: str, request: Request) -> list[AssignmentOut]:
     """The request's assignments: one per executing office, with its measures and result."""
     return assignments_of(await _routing(request).get(_uow(request), request_id))
 
 
-@router.post("/assignments/{assignment_id}/execution", response_model=RoutingOut, tags=["assignments"])
-async def report_execution(assignment_id: str, body: ExecutionReport, request: Request) -> RoutingOut:
+@router.post(
+    "/assignments/{assignment_id}/execution", response_model=RoutingOut, tags=["assignments"]
+)
+async def report_execution(
+    assignment_id: str, body: ExecutionReport, request: Request
+) -> RoutingOut:
     """The executing office reports `executed`, `partially_executed` or `not_executed`."""
     routed = await _routing(request).report_execution(
         _uow(request), assignment_id, body.result, body.details, request.state.correlation_id
@@ -89,7 +99,9 @@ async def report_execution(assignment_id: str, body: ExecutionReport, request: R
     return RoutingOut.of(routed)
 
 
-@router.post("/assignments/{assignment_id}/declination", response_model=RoutingOut, tags=["assignments"])
+@router.post(
+    "/assignments/{assignment_id}/declination", response_model=RoutingOut, tags=["assignments"]
+)
 async def decline(assignment_id: str, body: Declination, request: Request) -> RoutingOut:
     """The executing office is not competent: the request is re-routed without it and the
     requester is told (`mla.request.assignment_declined`)."""
@@ -100,7 +112,9 @@ async def decline(assignment_id: str, body: Declination, request: Request) -> Ro
 
 
 @router.get("/offices", tags=["offices"])
-async def offices(request: Request, kind: OfficeKind | None = None, place: str | None = None) -> dict[str, Any]:
+async def offices(
+    request: Request, kind: OfficeKind | None = None, place: str | None = None
+) -> dict[str, Any]:
     """The office directory (current version), optionally of one kind or serving one place."""
     directory = await _routing(request).directory(_uow(request))
     document = directory_to_dict(directory)
@@ -134,7 +148,9 @@ async def edit_office(office_id: str, body: OfficeEdit, request: Request) -> dic
         document["offices"] = [o for o in document["offices"] if o["id"] != office_id] + [edited]
         document["version"] = current.version + 1
         directory = directory_from_dict(document)
-        await routing.directories.save(uow.session, directory, note=body.change_note, changed_by=body.changed_by)
+        await routing.directories.save(
+            uow.session, directory, note=body.change_note, changed_by=body.changed_by
+        )
         await uow.commit()
     return {"directory_version": directory.version, **edited}
 
@@ -158,8 +174,13 @@ def install(app: FastAPI) -> None:
             return problem_response(404, "not-found", "Not found", str(exc), request)
         if isinstance(exc, IllegalTransitionError):
             return problem_response(
-                409, "illegal-transition", "Not allowed in the current state", str(exc), request,
-                state=str(exc.state), allowed_actions=exc.allowed,
+                409,
+                "illegal-transition",
+                "Not allowed in the current state",
+                str(exc),
+                request,
+                state=str(exc.state),
+                allowed_actions=exc.allowed,
             )
         assert isinstance(exc, InvalidRoutingError)
         return problem_response(422, "invalid-routing", "Invalid routing", str(exc), request)
@@ -168,5 +189,6 @@ def install(app: FastAPI) -> None:
     async def _directory(request: Request, exc: DirectoryError) -> JSONResponse:
         if isinstance(exc, UnknownOfficeError):
             return problem_response(404, "office-not-found", "Office not found", str(exc), request)
-        return problem_response(422, "invalid-directory", "The directory would be inconsistent",
-                                str(exc), request)
+        return problem_response(
+            422, "invalid-directory", "The directory would be inconsistent", str(exc), request
+        )

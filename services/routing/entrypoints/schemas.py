@@ -33,7 +33,9 @@ class PreviewOut(BaseModel):
     trace: list[RuleStep]
 
     @classmethod
-    def of(cls, decision: RoutingDecision, directory: Directory, details: RequestDetails) -> PreviewOut:
+    def of(
+        cls, decision: RoutingDecision, directory: Directory, details: RequestDetails
+    ) -> PreviewOut:
         return cls(
             routed=decision.routed,
             failure=decision.failure,
@@ -43,7 +45,11 @@ class PreviewOut(BaseModel):
                     office_id=a.office_id,
                     office_name=directory.office(a.office_id).name,
                     measures=[
-                        {"index": i, "type": details.measures[i].type, "place": details.measures[i].place}
+                        {
+                            "index": i,
+                            "type": details.measures[i].type,
+                            "place": details.measures[i].place,
+                        }
                         for i in a.measure_indexes
                     ],
                     rule=a.rule,
@@ -52,7 +58,9 @@ class PreviewOut(BaseModel):
                 )
                 for a in decision.assignments
             ],
-            trace=[RuleStep(rule=t.rule, matched=t.matched, reason=t.reason) for t in decision.trace],
+            trace=[
+                RuleStep(rule=t.rule, matched=t.matched, reason=t.reason) for t in decision.trace
+            ],
         )
 
 
@@ -97,7 +105,9 @@ def assignments_of(routed: RoutedRequest) -> list[AssignmentOut]:
 class OfficeMeasures(BaseModel):
     model_config = ConfigDict(extra="forbid")
     office_id: str = Field(max_length=100)
-    measures: list[int] = Field(min_length=1, max_length=100, description="Measure indexes, from 0.")
+    measures: list[int] = Field(
+        min_length=1, max_length=100, description="Measure indexes, from 0."
+    )
 
 
 class ManualRouting(BaseModel):

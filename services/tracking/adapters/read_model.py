@@ -60,7 +60,9 @@ class ReadModel:
 
     async def timeline(self, request_id: str) -> list[dict[str, Any]]:
         rows = await self._session.execute(
-            sa.select(timeline).where(timeline.c.request_id == request_id).order_by(timeline.c.position)
+            sa.select(timeline)
+            .where(timeline.c.request_id == request_id)
+            .order_by(timeline.c.position)
         )
         return [
             {

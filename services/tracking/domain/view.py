@@ -118,11 +118,15 @@ def _apply(view: RequestView, payload: Payload, at: datetime) -> RequestView:
                 replace(view, assignments=assignments, routed_at=at, routing_failure=None), at
             )
         case RoutingFailed():
-            return _unless_closed(view, replace(view, status="routing_failed", routing_failure=payload.reason))
+            return _unless_closed(
+                view, replace(view, status="routing_failed", routing_failure=payload.reason)
+            )
         case AssignmentDeclined():
             return replace(
                 view,
-                assignments=tuple(a for a in view.assignments if a.assignment_id != payload.assignment_id),
+                assignments=tuple(
+                    a for a in view.assignments if a.assignment_id != payload.assignment_id
+                ),
                 declined_offices=(*view.declined_offices, payload.office_id),
             )
         case RequestExecuted():

@@ -65,8 +65,12 @@ def test_a_redelivered_event_has_the_same_dedup_key_made_of_source_and_id() -> N
 
 
 def test_the_same_id_from_two_services_is_not_a_duplicate() -> None:
-    from_intake = CloudEvent(specversion="1.0", id="e-1", source="/mla/intake", type="t", subject="req-1")
-    from_routing = CloudEvent(specversion="1.0", id="e-1", source="/mla/routing", type="t", subject="req-1")
+    from_intake = CloudEvent(
+        specversion="1.0", id="e-1", source="/mla/intake", type="t", subject="req-1"
+    )
+    from_routing = CloudEvent(
+        specversion="1.0", id="e-1", source="/mla/routing", type="t", subject="req-1"
+    )
 
     assert from_intake.dedup_key != from_routing.dedup_key
 

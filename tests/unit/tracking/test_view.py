@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import orjson
-import pytest
 
 from services.intake.domain.request import AssistanceRequest
 from services.tracking.domain.view import (
