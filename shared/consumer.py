@@ -137,7 +137,7 @@ class EventConsumer:
             # Bounded: with the coordinator gone a commit can wait for ever, and an uncommitted
             # offset costs only a redelivery that changes nothing.
             await asyncio.wait_for(self._consumer.commit(offsets), 10)
-        except (*TRANSIENT_KAFKA_ERRORS, TimeoutError) as exc:
+        except TRANSIENT_KAFKA_ERRORS as exc:  # TimeoutError among them
             # Not fatal: the events are recorded as processed, a redelivery changes nothing.
             log.warning("consumer.commit_failed", error=type(exc).__name__)
 
