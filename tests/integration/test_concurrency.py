@@ -1,0 +1,177 @@
+"""Two commands on the same request never both succeed: the event store on the real PostgreSQL.
+
+Each writer does what a command handler does: load the stream, decide, append after the
+version it loaded, commit. Whoever commits second finds the version taken and gets
+`ConcurrencyError`; nothing it meant to write reaches `events` or `outbox`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from services.intake.adapters.tables import events, outbox
+from shared.db import create_engine, session_factory
+from shared.events.catalogue import RequestClosed, RequestWithdrawn, new_event
+from shared.events.envelope import CloudEvent
+from shared.events.vocabulary import Outcome
+from shared.eventstore import ConcurrencyError, EventStore
+from tests.support.infra import eventually, fresh_database
+
+pytestmark = pytest.mark.integration
+
+STORE = EventStore(events, outbox)
+
+
+@dataclass
+class Intake:
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+
+@pytest.fixture
+async def intake() -> AsyncIterator[Intake]:
+    engine = create_engine(await fresh_database("intake"))
+    yield Intake(engine, session_factory(engine))
+    await engine.dispose()
+
+
+def closure(request_id: str, outcome: Outcome = Outcome.COMPLETED) -> CloudEvent:
+    return new_event(RequestClosed(request_id=request_id, outcome=outcome), source="/mla/intake")
+
+
+async def a_stream(intake: Intake) -> str:
+    """A request whose stream holds one committed event (version 1)."""
+    request_id = str(uuid.uuid4())
+    first = new_event(RequestWithdrawn(request_id=request_id), source="/mla/intake")
+    async with intake.sessions() as session, session.begin():
+        await STORE.append(session, request_id, 0, [first])
+    return request_id
+
+
+async def loaded_version(session: AsyncSession, request_id: str) -> int:
+    return len(await STORE.load(session, request_id))
+
+
+async def stored_ids(intake: Intake, table: sa.Table) -> set[str]:
+    async with intake.sessions() as session:
+        return set(await session.scalars(sa.select(table.c.event_id)))
+
+
+async def waiting_on_a_lock(intake: Intake) -> bool:
+    async with intake.sessions() as session:
+        waiting = await session.scalar(
+            sa.text(
+                "select count(*) from pg_stat_activity "
+                "where datname = current_database() and wait_event_type = 'Lock'"
+            )
+        )
+    return bool(waiting)
+
+
+async def test_of_two_writers_that_loaded_the_same_version_only_the_first_to_commit_appends(
+    intake: Intake,
+) -> None:
+    request_id = await a_stream(intake)
+    winner, loser = closure(request_id), closure(request_id, Outcome.REFUSED)
+
+    async with intake.sessions() as first, intake.sessions() as second:
+        await first.begin()
+        await second.begin()
+        version = await loaded_version(first, request_id)
+        assert await loaded_version(second, request_id) == version == 1
+
+        assert await STORE.append(first, request_id, version, [winner]) == 2
+        await first.commit()
+        with pytest.raises(ConcurrencyError) as refused:
+            await STORE.append(second, request_id, version, [loser])
+        await second.rollback()
+
+    assert (refused.value.stream_id, refused.value.expected_version) == (request_id, 1)
+    assert winner.id in await stored_ids(intake, events)
+    assert loser.id not in await stored_ids(intake, events)
+    assert winner.id in await stored_ids(intake, outbox)
+    assert loser.id not in await stored_ids(intake, outbox)
+
+
+async def test_a_writer_waiting_behind_an_uncommitted_append_fails_once_the_first_commits(
+    intake: Intake,
+) -> None:
+    request_id = await a_stream(intake)
+    winner, loser = closure(request_id), closure(request_id, Outcome.REFUSED)
+
+    async with intake.sessions() as first, intake.sessions() as second:
+        await first.begin()
+        await second.begin()
+        version = await loaded_version(first, request_id)
+        assert await loaded_version(second, request_id) == version
+        await STORE.append(first, request_id, version, [winner])
+
+        # The second insert of (stream, version 2) waits for the first transaction to end.
+        blocked = asyncio.create_task(STORE.append(second, request_id, version, [loser]))
+        await eventually(lambda: waiting_on_a_lock(intake), what="second append waits")
+        assert not blocked.done()
+        await first.commit()
+        with pytest.raises(ConcurrencyError):
+            await blocked
+        await second.rollback()
+
+    async with intake.sessions() as session:
+        assert [e.event.id for e in await STORE.load(session, request_id)][1:] == [winner.id]
+    assert loser.id not in await stored_ids(intake, outbox)
+
+
+async def test_a_writer_waiting_behind_an_append_that_rolls_back_appends_after_all(
+    intake: Intake,
+) -> None:
+    request_id = await a_stream(intake)
+    abandoned, survivor = closure(request_id), closure(request_id, Outcome.REFUSED)
+
+    async with intake.sessions() as first, intake.sessions() as second:
+        await first.begin()
+        await second.begin()
+        await STORE.append(first, request_id, 1, [abandoned])
+        waiting = asyncio.create_task(STORE.append(second, request_id, 1, [survivor]))
+        await eventually(lambda: waiting_on_a_lock(intake), what="second append waits")
+        await first.rollback()
+        assert await waiting == 2
+        await second.commit()
+
+    assert abandoned.id not in await stored_ids(intake, events) | await stored_ids(intake, outbox)
+    assert survivor.id in await stored_ids(intake, events) & await stored_ids(intake, outbox)
+
+
+async def test_of_many_commands_racing_on_one_request_exactly_one_commits(
+    intake: Intake,
+) -> None:
+    request_id = await a_stream(intake)
+    loaded = asyncio.Barrier(8)
+
+    async def command(outcome: Outcome) -> CloudEvent:
+        event = closure(request_id, outcome)
+        async with intake.sessions() as session, session.begin():
+            version = await loaded_version(session, request_id)
+            await loaded.wait()  # every command decides on the same version
+            await STORE.append(session, request_id, version, [event])
+        return event
+
+    outcomes = [Outcome.COMPLETED, Outcome.PARTIALLY_COMPLETED, Outcome.REFUSED] * 3
+    results = await asyncio.gather(
+        *(command(outcome) for outcome in outcomes[:8]), return_exceptions=True
+    )
+
+    committed = [r for r in results if isinstance(r, CloudEvent)]
+    assert len(committed) == 1, results
+    assert all(isinstance(r, ConcurrencyError) for r in results if r not in committed)
+    async with intake.sessions() as session:
+        stream = await STORE.load(session, request_id)
+    assert [(e.version, e.event.id) for e in stream][1:] == [(2, committed[0].id)]
+    in_outbox = await stored_ids(intake, outbox)
+    assert committed[0].id in in_outbox
+    assert len(in_outbox) == 2  # the stream's first event and the winner's
