@@ -45,7 +45,12 @@ def event_store_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
         sa.Column("recorded_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
         sa.UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
     )
-    outbox = sa.Table(
+    return events, outbox_table(metadata)
+
+
+def outbox_table(metadata: sa.MetaData) -> sa.Table:
+    """Declare `outbox` alone, for a service that publishes without being event-sourced."""
+    return sa.Table(
         "outbox",
         metadata,
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
@@ -55,7 +60,6 @@ def event_store_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
         sa.Column("body", sa.LargeBinary, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
     )
-    return events, outbox
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,11 @@ def create_event_store() -> None:
         sa.Column("recorded_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
         sa.UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
     )
+    create_outbox()
+
+
+def create_outbox() -> None:
+    """`outbox`, as in `shared.eventstore.outbox_table`."""
     op.create_table(
         "outbox",
         sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),

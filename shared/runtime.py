@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 import structlog
@@ -30,6 +30,14 @@ from shared.settings import ServiceSettings
 log = structlog.get_logger("shared.runtime")
 
 
+class Worker(Protocol):
+    """A long-running part of a service: runs until asked to stop."""
+
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 @dataclass
 class Runtime:
     """The resources of one service process."""
@@ -40,24 +48,31 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     relay: OutboxRelay | None = None
     consumer: EventConsumer | None = None
+    # Other workers of the service (a deadline monitor, a delivery worker, ...).
+    workers: dict[str, Worker] = field(default_factory=dict)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def unit_of_work(self) -> UnitOfWork:
         """A transaction whose commit wakes the relay."""
         return UnitOfWork(self.sessions, on_commit=self.relay.wake if self.relay else None)
 
-    def start(self) -> None:
+    def _all_workers(self) -> dict[str, Worker]:
+        named: dict[str, Worker] = {}
         if self.relay is not None:
-            self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+            named["outbox-relay"] = self.relay
         if self.consumer is not None:
-            self._tasks.append(asyncio.create_task(self.consumer.run(), name="consumer"))
+            named["consumer"] = self.consumer
+        return named | self.workers
+
+    def start(self) -> None:
+        for name, worker in self._all_workers().items():
+            self._tasks.append(asyncio.create_task(worker.run(), name=name))
         log.info("service.started", host=self.settings.host, port=self.settings.port)
 
     async def stop(self) -> None:
-        if self.consumer is not None:
-            self.consumer.stop()
-        if self.relay is not None:
-            self.relay.stop()
+        # The consumer first: what it handles last may still wake the relay.
+        for worker in self._all_workers().values():
+            worker.stop()
         done, pending = await asyncio.wait(self._tasks, timeout=15) if self._tasks else ((), ())
         for task in pending:
             task.cancel()

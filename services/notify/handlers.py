@@ -1,26 +1,137 @@
-"""notify's use cases. For now it takes every event in, once; deliveries build on the inbox."""
+"""notify's use cases: take each event in and decide its deliveries; keep subscriptions;
+show and retry deliveries. Sending is the worker's (`entrypoints/worker.py`)."""
 
 from __future__ import annotations
 
+import secrets
+import uuid
+from typing import Any
+
 import sqlalchemy as sa
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.notify.adapters.deliveries import DeliveryFilter, DeliveryRepository, NewDelivery
+from services.notify.adapters.requests import RequestFactsRepository
+from services.notify.adapters.subscriptions import SubscriptionRepository
 from services.notify.adapters.tables import inbox
+from services.notify.adapters.targets import TargetGuard
+from services.notify.domain.delivery import delivery_id
+from services.notify.domain.draft import SubscriptionDraft
+from services.notify.domain.request_facts import RequestFacts
+from services.notify.domain.subscription import Channel, Subscription
+from services.notify.domain.templates import render
 from shared.db import UnitOfWork
 from shared.events.catalogue import Payload
 from shared.events.envelope import CloudEvent
 
+log = structlog.get_logger("notify")
 
-async def take_in(session: AsyncSession, event: CloudEvent, payload: Payload) -> None:
-    """Consumer handler: keep the event in the inbox (the consumer already deduplicated)."""
+
+async def take_in(
+    session: AsyncSession, event: CloudEvent, payload: Payload, *, tracking_url: str
+) -> None:
+    """Consumer handler: keep the event, update the request's facts and create one delivery
+    per subscription that wants it, all in the consumer's transaction (the one that records
+    the event as processed), so that a crash loses no delivery and a redelivery adds none."""
     await session.execute(
         sa.insert(inbox).values(
             event_key=event.dedup_key,
             request_id=payload.request_id,
             type=event.type,
             time=event.time,
+            envelope=event.to_bytes(),
         )
     )
+    facts_repo = RequestFactsRepository(session)
+    facts = await facts_repo.get(payload.request_id)
+    notice = facts.apply(payload)
+    await facts_repo.save(facts)
+    wanting = await SubscriptionRepository(session).wanting(event.type)
+    link = f"{tracking_url.rstrip('/')}/v1/requests/{payload.request_id}"
+    new = [
+        _delivery(event, payload, facts, subscription, link)
+        for subscription in wanting
+        if subscription.wants(notice)
+    ]
+    created = await DeliveryRepository(session).add(new)
+    if created:
+        log.info(
+            "deliveries.created", type=event.type, request_id=payload.request_id, count=created
+        )
+
+
+def _delivery(
+    event: CloudEvent, payload: Payload, facts: RequestFacts, subscription: Subscription, link: str
+) -> NewDelivery:
+    email = (
+        render(subscription.language, payload, facts, link)
+        if subscription.channel is Channel.EMAIL
+        else None
+    )
+    return NewDelivery(
+        id=delivery_id(event.dedup_key, subscription.id),
+        event_key=event.dedup_key,
+        subscription_id=subscription.id,
+        request_id=payload.request_id,
+        event_type=event.type,
+        channel=subscription.channel.value,
+        email_subject=email.subject if email else None,
+        email_text=email.text if email else None,
+    )
+
+
+async def subscribe(uow: UnitOfWork, draft: SubscriptionDraft, guard: TargetGuard) -> Subscription:
+    """Create a subscription; a webhook's target is checked (resolved) before it is kept."""
+    subscription = draft.accept(str(uuid.uuid4()), secrets.token_bytes(32))
+    if subscription.url is not None:
+        await guard.check(subscription.url)
+    async with uow:
+        stored = await SubscriptionRepository(uow.session).add(subscription)
+        await uow.commit()
+    log.info("subscription.created", subscription_id=stored.id, channel=stored.channel.value)
+    return stored
+
+
+async def subscriptions(uow: UnitOfWork) -> list[Subscription]:
+    async with uow:
+        return await SubscriptionRepository(uow.session).all()
+
+
+async def subscription(uow: UnitOfWork, subscription_id: str) -> Subscription:
+    async with uow:
+        return await SubscriptionRepository(uow.session).get(subscription_id)
+
+
+async def unsubscribe(uow: UnitOfWork, subscription_id: str) -> None:
+    """Delete a subscription: nothing more is created for it, and what it still had to get
+    is cancelled. Its delivery log stays."""
+    async with uow:
+        await SubscriptionRepository(uow.session).delete(subscription_id)
+        await DeliveryRepository(uow.session).cancel_open(subscription_id)
+        await uow.commit()
+    log.info("subscription.deleted", subscription_id=subscription_id)
+
+
+async def deliveries(
+    uow: UnitOfWork, where: DeliveryFilter, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    async with uow:
+        return await DeliveryRepository(uow.session).page(where, limit, cursor)
+
+
+async def delivery(uow: UnitOfWork, delivery_id: str) -> dict[str, Any]:
+    async with uow:
+        return await DeliveryRepository(uow.session).get(delivery_id)
+
+
+async def retry(uow: UnitOfWork, delivery_id: str) -> dict[str, Any]:
+    """Reschedule a failed or dead delivery now, with a fresh schedule of attempts."""
+    async with uow:
+        rescheduled = await DeliveryRepository(uow.session).reschedule(delivery_id)
+        await uow.commit()
+    log.info("delivery.rescheduled", delivery_id=delivery_id)
+    return rescheduled
 
 
 async def inbox_of(uow: UnitOfWork, request_id: str) -> list[dict[str, object]]:

@@ -122,7 +122,10 @@ class Routing:
                     case_of(routed.details, frozenset(routed.declined_offices)), directory
                 )
             else:
-                decision = _manual_decision(plans, directory, reason, operator)
+                assert routed.details is not None
+                decision = _manual_decision(
+                    plans, directory, reason, operator, len(routed.details.measures)
+                )
             routed.route(
                 decision,
                 _office_name(directory),
@@ -196,6 +199,7 @@ def _manual_decision(
     directory: Directory,
     reason: str,
     operator: str | None,
+    measure_count: int,
 ) -> RoutingDecision:
     if not plans:
         raise InvalidRoutingError("routing by hand names at least one office")
@@ -206,6 +210,7 @@ def _manual_decision(
             )
         if not measures:
             raise InvalidRoutingError(f"office {office_id!r} is given no measure")
+    _require_each_measure_once(plans, measure_count)
     who = operator or "an operator"
     return RoutingDecision(
         assignments=tuple(
@@ -221,6 +226,27 @@ def _manual_decision(
         trace=(RuleTrace(rule="manual", matched=True, reason=f"{who}: {reason}"),),
         directory_version=directory.version,
     )
+
+
+def _require_each_measure_once(
+    plans: list[tuple[str, tuple[int, ...]]], measure_count: int
+) -> None:
+    given = [index for _, measures in plans for index in measures]
+    problems = [
+        f"measure {i} does not exist: the request has {measure_count} measure(s), numbered from 0"
+        for i in sorted({i for i in given if not 0 <= i < measure_count})
+    ]
+    problems += [
+        f"measure {i} has no office" for i in sorted(set(range(measure_count)) - set(given))
+    ]
+    problems += [
+        f"measure {i} is given to more than one office"
+        for i in sorted({i for i in given if given.count(i) > 1})
+    ]
+    if problems:
+        raise InvalidRoutingError(
+            "routing by hand gives every measure exactly one office: " + "; ".join(problems)
+        )
 
 
 def _envelopes(

@@ -1,12 +1,19 @@
-"""tracking's use cases: project an event; read a request, its timeline, the list."""
+"""tracking's use cases: project an event; read a request, its timeline, the list, stats."""
 
 from __future__ import annotations
 
+import base64
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.tracking.adapters.read_model import ReadModel
+from services.tracking.adapters import stats
+from services.tracking.adapters.archive_store import ArchiveStore
+from services.tracking.adapters.deadline_store import DeadlineStore
+from services.tracking.adapters.read_model import ReadModel, RequestFilter
+from services.tracking.domain.deadline_plan import plan_deadlines
 from services.tracking.domain.view import RequestView, project
 from shared.db import UnitOfWork
 from shared.events.catalogue import Payload
@@ -18,30 +25,93 @@ class RequestNotTrackedError(Exception):
         super().__init__(f"tracking has no request with id {request_id}")
 
 
+class InvalidCursorError(ValueError):
+    """A page cursor that this service did not hand out."""
+
+
 async def project_event(session: AsyncSession, event: CloudEvent, payload: Payload) -> None:
-    """Consumer handler: fold the event into the request's view and its timeline."""
+    """Consumer handler: archive the event, fold it into the request's view, and bring the
+    request's deadlines up to date — all in the consumer's transaction."""
+    await ArchiveStore(session).append(event)
     read_model = ReadModel(session)
-    view = await read_model.view(payload.request_id, for_update=True)
-    await read_model.save(project(view, payload, event.time))
-    await read_model.append_timeline(event)
+    view = project(await read_model.view(payload.request_id, for_update=True), payload, event.time)
+    deadlines = plan_deadlines(view)
+    await DeadlineStore(session).replace(view.request_id, deadlines)
+    open_deadlines = [d for d in deadlines if not d.satisfied]
+    next_due = min(open_deadlines, key=lambda d: d.due, default=None)
+    await read_model.save(
+        view,
+        next_due.due if next_due else None,
+        next_due.due_soon_at if next_due else None,
+    )
 
 
-async def get_view(uow: UnitOfWork, request_id: str) -> RequestView:
+async def get_view(uow: UnitOfWork, request_id: str) -> tuple[RequestView, list[dict[str, Any]]]:
+    """The request's view and its deadlines."""
     async with uow:
         view = await ReadModel(uow.session).view(request_id)
+        deadlines = await DeadlineStore(uow.session).of_request(request_id, datetime.now(UTC))
     if view is None:
         raise RequestNotTrackedError(request_id)
-    return view
+    return view, deadlines
 
 
 async def get_timeline(uow: UnitOfWork, request_id: str) -> list[dict[str, Any]]:
+    """Every event of the request with its archive position and hash."""
     async with uow:
-        entries = await ReadModel(uow.session).timeline(request_id)
-    if not entries:
+        rows = await ArchiveStore(uow.session).of_request(request_id)
+    if not rows:
         raise RequestNotTrackedError(request_id)
-    return entries
+    timeline = []
+    for row in rows:
+        envelope = orjson.loads(row["body"])
+        timeline.append(
+            {
+                "position": row["position"],
+                "hash": row["hash"].hex(),
+                "prev_hash": row["prev_hash"].hex(),
+                "event_id": row["event_id"],
+                "type": row["type"],
+                "source": row["source"],
+                "time": row["time"],
+                "recorded_at": row["recorded_at"],
+                "correlation_id": envelope.get("correlationid"),
+                "causation_id": envelope.get("causationid"),
+                "data": envelope.get("data", {}),
+            }
+        )
+    return timeline
 
 
-async def list_views(uow: UnitOfWork, *, status: str | None, limit: int) -> list[RequestView]:
+async def list_views(
+    uow: UnitOfWork, where: RequestFilter, *, descending: bool, cursor: str | None, limit: int
+) -> tuple[list[RequestView], str | None]:
+    """A page of requests and the cursor of the next page (None on the last one)."""
+    after = decode_cursor(cursor) if cursor else None
     async with uow:
-        return await ReadModel(uow.session).list(status=status, limit=limit)
+        views = await ReadModel(uow.session).page(
+            where, now=datetime.now(UTC), descending=descending, after=after, limit=limit + 1
+        )
+    more = len(views) > limit
+    views = views[:limit]
+    last = views[-1] if views else None
+    next_cursor = encode_cursor(last) if more and last is not None else None
+    return views, next_cursor
+
+
+async def get_stats(uow: UnitOfWork) -> dict[str, Any]:
+    async with uow:
+        return await stats.statistics(uow.session)
+
+
+def encode_cursor(view: RequestView) -> str:
+    key = [view.received_at.isoformat() if view.received_at else None, view.request_id]
+    return base64.urlsafe_b64encode(orjson.dumps(key)).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        received_at, request_id = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(received_at), str(request_id)
+    except (ValueError, TypeError) as exc:
+        raise InvalidCursorError(f"cursor {cursor!r} is not one this service handed out") from exc

@@ -1,5 +1,8 @@
 """tracking's settings: the shared ones, read with the `TRACKING_` prefix."""
 
+from pathlib import Path
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -11,3 +14,9 @@ class Settings(ServiceSettings):
     port: int = 8003
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:55432/mla_tracking"
     consumer_group: str = "mla-tracking"
+    # The Ed25519 key that signs archive checkpoints (made on first start when missing).
+    signing_key_path: Path = Path(".stack/keys/tracking-ed25519.pem")
+    # How often the archive head is signed (only when it moved).
+    checkpoint_interval_seconds: float = Field(default=300, gt=0)
+    # How often the deadline monitor looks for deadlines due soon or passed.
+    deadline_scan_seconds: float = Field(default=60, gt=0)

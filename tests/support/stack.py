@@ -34,7 +34,16 @@ class RunningStack:
     def env_for(self, service: str) -> dict[str, str]:
         prefix = f"{service.upper()}_"
         port = self.urls[service].rsplit(":", 1)[1]
-        return {
+        extra = (
+            {
+                "TRACKING_SIGNING_KEY_PATH": str(self.log_dir / "tracking-ed25519.pem"),
+                "TRACKING_CHECKPOINT_INTERVAL_SECONDS": "2",
+                "TRACKING_DEADLINE_SCAN_SECONDS": "1",
+            }
+            if service == "tracking"
+            else {}
+        )
+        return extra | {
             f"{prefix}DATABASE_URL": self.database_urls[service],
             f"{prefix}KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             f"{prefix}TOPIC": self.topic,

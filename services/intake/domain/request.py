@@ -128,10 +128,10 @@ class AssistanceRequest:
                 self.status = Status.ROUTING_FAILED
             case AssignmentDeclined():
                 self.assignments.pop(payload.assignment_id, None)
-                self.status = Status.ROUTED  # waits for the re-route
             case RequestExecuted():
                 self.assignments[payload.assignment_id] = payload.result
-                if self._all_reported():
+                # A measure waiting for an office (routing_failed) keeps the request open.
+                if self._all_reported() and self.status is not Status.ROUTING_FAILED:
                     self.status = Status.EXECUTED
             case RequestClosed():
                 self.status = Status.CLOSED

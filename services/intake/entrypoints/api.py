@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Header, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from services.intake import handlers
 from services.intake.domain.errors import (
@@ -61,11 +62,23 @@ class Closure(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: Outcome
     grounds: str | None = Field(
-        default=None, max_length=4000, description="Required when the outcome is `refused`."
+        validate_default=True,
+        default=None,
+        max_length=4000,
+        description="Required when the outcome is `refused`.",
     )
     answer_summary: str | None = Field(
         default=None, max_length=10000, description="What goes back to the requester."
     )
+
+    @field_validator("grounds")
+    @classmethod
+    def _refusal_states_grounds(cls, grounds: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("outcome") is Outcome.REFUSED and not (grounds and grounds.strip()):
+            raise PydanticCustomError(
+                "grounds_required", "a refusal must state its grounds (the article relied on)"
+            )
+        return grounds
 
 
 def _runtime(request: Request) -> Runtime:

@@ -1,1 +1,1 @@
-"""Adapters: notify's tables."""
+"""Adapters: notify's tables and repositories, the webhook and the SMTP senders."""

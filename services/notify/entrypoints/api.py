@@ -1,20 +1,164 @@
-"""notify's HTTP API (subscriptions and deliveries come with its real work)."""
+"""notify's HTTP API: subscriptions, the delivery log and manual retries."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, Request
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from services.notify import handlers
+from services.notify.adapters.deliveries import DeliveryFilter, InvalidCursorError
+from services.notify.adapters.targets import TargetGuard
+from services.notify.domain.errors import (
+    DeliveryNotFoundError,
+    DeliveryNotRetryableError,
+    InvalidSubscriptionError,
+    NotifyError,
+    SubscriptionNotFoundError,
+)
+from services.notify.entrypoints.schemas import (
+    DeliveryOut,
+    DeliveryPage,
+    SubscriptionCreated,
+    SubscriptionIn,
+    SubscriptionList,
+    SubscriptionOut,
+)
+from shared.db import UnitOfWork
+from shared.problems import InvalidInputError, problem_response
 
-router = APIRouter(prefix="/v1", tags=["notify"])
+router = APIRouter(prefix="/v1")
+
+Status = Literal["pending", "failed", "delivered", "dead", "cancelled"]
 
 
-@router.get("/requests/{request_id}/events")
+def _uow(request: Request) -> UnitOfWork:
+    uow: UnitOfWork = request.app.state.runtime.unit_of_work()
+    return uow
+
+
+def _guard(request: Request) -> TargetGuard:
+    guard: TargetGuard = request.app.state.guard
+    return guard
+
+
+@router.post(
+    "/subscriptions", status_code=201, response_model=SubscriptionCreated, tags=["subscriptions"]
+)
+async def subscribe(
+    body: SubscriptionIn, request: Request, response: Response
+) -> SubscriptionCreated:
+    """Subscribe a webhook or an e-mail recipient list. A webhook's secret (made for it when
+    not given) is in this response only. A webhook URL must be http(s) and, unless the
+    deployment allows it, resolve to public addresses only: otherwise 422 on `url`."""
+    subscription = await handlers.subscribe(_uow(request), body.draft(), _guard(request))
+    response.headers["Location"] = f"/v1/subscriptions/{subscription.id}"
+    created = SubscriptionOut.of(subscription).model_dump()
+    return SubscriptionCreated(**created, secret=subscription.secret)
+
+
+@router.get("/subscriptions", response_model=SubscriptionList, tags=["subscriptions"])
+async def subscriptions(request: Request) -> SubscriptionList:
+    """Every active subscription (secrets are never shown)."""
+    items = await handlers.subscriptions(_uow(request))
+    return SubscriptionList(items=[SubscriptionOut.of(s) for s in items])
+
+
+@router.get(
+    "/subscriptions/{subscription_id}", response_model=SubscriptionOut, tags=["subscriptions"]
+)
+async def subscription(subscription_id: str, request: Request) -> SubscriptionOut:
+    """One active subscription."""
+    return SubscriptionOut.of(await handlers.subscription(_uow(request), subscription_id))
+
+
+@router.delete("/subscriptions/{subscription_id}", status_code=204, tags=["subscriptions"])
+async def unsubscribe(subscription_id: str, request: Request) -> Response:
+    """Delete a subscription: nothing more is sent to it and its pending deliveries are
+    cancelled; its delivery log stays."""
+    await handlers.unsubscribe(_uow(request), subscription_id)
+    return Response(status_code=204)
+
+
+@router.get("/deliveries", response_model=DeliveryPage, tags=["deliveries"])
+async def deliveries(
+    request: Request,
+    status: Status | None = None,
+    subscription_id: str | None = None,
+    request_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> DeliveryPage:
+    """The delivery log, newest first, by status, subscription and request; `next_cursor`
+    leads to the next page."""
+    where = DeliveryFilter(status=status, subscription_id=subscription_id, request_id=request_id)
+    try:
+        items, next_cursor = await handlers.deliveries(_uow(request), where, limit, cursor)
+    except InvalidCursorError as exc:
+        errors = [{"field": "cursor", "message": str(exc), "type": "cursor"}]
+        raise InvalidInputError("the cursor is not valid", errors=errors) from None
+    return DeliveryPage(items=[DeliveryOut(**item) for item in items], next_cursor=next_cursor)
+
+
+@router.get("/deliveries/{delivery_id}", response_model=DeliveryOut, tags=["deliveries"])
+async def delivery(delivery_id: str, request: Request) -> DeliveryOut:
+    """One delivery; its id is the `webhook-id` the receiver saw."""
+    return DeliveryOut(**await handlers.delivery(_uow(request), delivery_id))
+
+
+@router.post(
+    "/deliveries/{delivery_id}/retry",
+    status_code=202,
+    response_model=DeliveryOut,
+    tags=["deliveries"],
+)
+async def retry(delivery_id: str, request: Request) -> DeliveryOut:
+    """Attempt a failed or dead delivery again now, with a fresh schedule of attempts
+    (409 for one delivered, pending, cancelled or in flight)."""
+    rescheduled = await handlers.retry(_uow(request), delivery_id)
+    request.app.state.worker.wake()
+    return DeliveryOut(**rescheduled)
+
+
+@router.get("/requests/{request_id}/events", tags=["events"])
 async def events_of(request_id: str, request: Request) -> dict[str, object]:
     """The lifecycle events notify has taken in for a request."""
-    items = await handlers.inbox_of(request.app.state.runtime.unit_of_work(), request_id)
+    items = await handlers.inbox_of(_uow(request), request_id)
     return {"request_id": request_id, "items": items}
 
 
 def install(app: FastAPI) -> None:
+    """Mount the routes and render notify's refusals as problem+json."""
     app.include_router(router)
+
+    @app.exception_handler(NotifyError)
+    async def _refused(request: Request, exc: NotifyError) -> JSONResponse:
+        if isinstance(exc, InvalidSubscriptionError):
+            errors = [{"field": exc.field, "message": exc.message, "type": exc.kind}]
+            return problem_response(
+                422,
+                InvalidInputError.type_,
+                InvalidInputError.title,
+                f"{exc.field}: {exc.message}",
+                request,
+                errors=errors,
+            )
+        if isinstance(exc, SubscriptionNotFoundError):
+            return problem_response(
+                404, "subscription-not-found", "Subscription not found", str(exc), request
+            )
+        if isinstance(exc, DeliveryNotFoundError):
+            return problem_response(
+                404, "delivery-not-found", "Delivery not found", str(exc), request
+            )
+        if isinstance(exc, DeliveryNotRetryableError):
+            return problem_response(
+                409,
+                "delivery-not-retryable",
+                "Delivery not retryable",
+                str(exc),
+                request,
+                status_of_delivery=exc.status,
+            )
+        return problem_response(400, "refused", "Refused", str(exc), request)

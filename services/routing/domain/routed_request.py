@@ -62,6 +62,7 @@ class RoutedRequest:
     last_trace: list[RuleStep] = field(default_factory=list)
     last_failure: str | None = None
     directory_version: int | None = None
+    routed_before: bool = False
     pending: list[Payload] = field(default_factory=list)
 
     @classmethod
@@ -105,7 +106,7 @@ class RoutedRequest:
                 directory_version=decision.directory_version,
                 trace=trace,
                 mode="manual" if manual else "automatic",
-                rerouted=self.status is not Status.AWAITING_ROUTING,
+                rerouted=self.routed_before,
                 reason=reason,
                 operator=operator,
             )
@@ -187,6 +188,7 @@ class RoutedRequest:
                 }
                 self.last_trace, self.last_failure = list(payload.trace), None
                 self.directory_version = payload.directory_version
+                self.routed_before = True
                 self.status = Status.EXECUTED if self._all_reported() else Status.ROUTED
             case RoutingFailed():
                 self.last_trace, self.last_failure = list(payload.trace), payload.reason
@@ -197,7 +199,8 @@ class RoutedRequest:
                 self.declined_offices.add(payload.office_id)
             case RequestExecuted():
                 self.assignments[payload.assignment_id].result = payload.result
-                if self._all_reported():
+                # A measure waiting for an office (routing_failed) keeps the request open.
+                if self._all_reported() and self.status is not Status.ROUTING_FAILED:
                     self.status = Status.EXECUTED
             case RequestClosed() | RequestWithdrawn():
                 self.status = Status.CLOSED

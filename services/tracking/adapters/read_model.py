@@ -1,16 +1,40 @@
-"""Reading and writing the request read model and the timeline."""
+"""The request read model: written by the projector, queried by the API."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.tracking.adapters.tables import requests, timeline
+from services.tracking.adapters.tables import requests
 from services.tracking.domain.view import RequestView, from_document, to_document
-from shared.events.envelope import CloudEvent
+
+
+@dataclass(frozen=True)
+class RequestFilter:
+    """What an operator can narrow the list by (all optional, combined with AND)."""
+
+    status: tuple[str, ...] = ()
+    office: str | None = None
+    country: str | None = None
+    channel: str | None = None
+    offence_category: str | None = None
+    urgency: str | None = None
+    overdue: bool = False
+    due_soon: bool = False
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    text: str | None = None
+
+
+def search_text(view: RequestView) -> str:
+    """What the full-text filter searches: references and the requesting authority."""
+    parts = (view.domestic_reference, view.foreign_reference, view.requesting_authority)
+    return " ".join(p for p in parts if p).lower()
 
 
 class ReadModel:
@@ -24,20 +48,13 @@ class ReadModel:
         document = await self._session.scalar(query)
         return from_document(document) if document is not None else None
 
-    async def save(self, view: RequestView) -> None:
-        values: dict[str, Any] = {
-            "request_id": view.request_id,
-            "domestic_reference": view.domestic_reference,
-            "status": view.status,
-            "country": view.country,
-            "channel": view.channel,
-            "offence_category": view.offence_category,
-            "urgency": view.urgency,
-            "offices": list(view.offices),
-            "received_at": view.received_at,
-            "updated_at": view.updated_at,
-            "view": to_document(view),
-        }
+    async def save(
+        self,
+        view: RequestView,
+        next_due: datetime | None = None,
+        due_soon_at: datetime | None = None,
+    ) -> None:
+        values = row_of(view, next_due, due_soon_at)
         statement = insert(requests).values(values)
         await self._session.execute(
             statement.on_conflict_do_update(
@@ -46,41 +63,90 @@ class ReadModel:
             )
         )
 
-    async def append_timeline(self, event: CloudEvent) -> None:
-        await self._session.execute(
-            sa.insert(timeline).values(
-                request_id=event.subject,
-                event_id=event.id,
-                source=event.source,
-                type=event.type,
-                time=event.time,
-                envelope=event.model_dump(mode="json", exclude_none=True),
-            )
-        )
-
-    async def timeline(self, request_id: str) -> list[dict[str, Any]]:
-        rows = await self._session.execute(
-            sa.select(timeline)
-            .where(timeline.c.request_id == request_id)
-            .order_by(timeline.c.position)
-        )
-        return [
-            {
-                "position": row.position,
-                "event_id": row.event_id,
-                "type": row.type,
-                "source": row.source,
-                "time": row.time,
-                "recorded_at": row.recorded_at,
-                "correlation_id": row.envelope.get("correlationid"),
-                "causation_id": row.envelope.get("causationid"),
-                "data": row.envelope.get("data"),
-            }
-            for row in rows
-        ]
-
-    async def list(self, *, status: str | None, limit: int) -> list[RequestView]:
-        query = sa.select(requests.c.view).order_by(requests.c.received_at.desc()).limit(limit)
-        if status:
-            query = query.where(requests.c.status == status)
+    async def page(
+        self,
+        where: RequestFilter,
+        *,
+        now: datetime,
+        descending: bool,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[RequestView]:
+        """One page, ordered by (received_at, request_id), after the cursor's key."""
+        query = sa.select(requests.c.view).where(*conditions(where, now))
+        key = sa.tuple_(requests.c.received_at, requests.c.request_id)
+        if after is not None:
+            query = query.where(key < sa.tuple_(*after) if descending else key > sa.tuple_(*after))
+        order = (requests.c.received_at, requests.c.request_id)
+        query = query.order_by(*(c.desc() if descending else c.asc() for c in order)).limit(limit)
         return [from_document(doc) for doc in await self._session.scalars(query)]
+
+    async def all_documents(self) -> dict[str, dict[str, Any]]:
+        rows = await self._session.execute(sa.select(requests.c.request_id, requests.c.view))
+        return {row.request_id: row.view for row in rows}
+
+    async def replace_all(self, views: list[RequestView]) -> None:
+        await self._session.execute(sa.delete(requests))
+        for start in range(0, len(views), 1000):
+            await self._session.execute(
+                sa.insert(requests), [row_of(v, None, None) for v in views[start : start + 1000]]
+            )
+
+
+def row_of(
+    view: RequestView, next_due: datetime | None, due_soon_at: datetime | None
+) -> dict[str, Any]:
+    return {
+        "request_id": view.request_id,
+        "domestic_reference": view.domestic_reference,
+        "foreign_reference": view.foreign_reference,
+        "requesting_authority": view.requesting_authority,
+        "status": view.status,
+        "country": view.country,
+        "channel": view.channel,
+        "offence_category": view.offence_category,
+        "urgency": view.urgency,
+        "offices": list(view.offices),
+        "received_at": view.received_at,
+        "routed_at": view.routed_at,
+        "executed_at": view.executed_at,
+        "closed_at": view.closed_at,
+        "updated_at": view.updated_at,
+        "next_due": next_due,
+        "next_due_soon_at": due_soon_at,
+        "search": search_text(view),
+        "view": to_document(view),
+    }
+
+
+def conditions(where: RequestFilter, now: datetime) -> list[sa.ColumnElement[bool]]:
+    c = requests.c
+    found: list[sa.ColumnElement[bool]] = []
+    if where.status:
+        found.append(c.status.in_(where.status))
+    for column, value in (
+        (c.country, where.country),
+        (c.channel, where.channel),
+        (c.offence_category, where.offence_category),
+        (c.urgency, where.urgency),
+    ):
+        if value is not None:
+            found.append(column == value)
+    if where.office is not None:
+        found.append(c.offices.contains([where.office]))
+    if where.overdue:
+        found.append(c.next_due < now)
+    if where.due_soon:
+        found.append(sa.and_(c.next_due_soon_at <= now, c.next_due >= now))
+    if where.received_from is not None:
+        found.append(c.received_at >= where.received_from)
+    if where.received_to is not None:
+        found.append(c.received_at < where.received_to)
+    if where.text:
+        pattern = (
+            "%"
+            + where.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            + "%"
+        )
+        found.append(c.search.like(pattern))
+    return found

@@ -56,6 +56,8 @@ class RequestView:
     assignments: tuple[AssignmentView, ...] = ()
     declined_offices: tuple[str, ...] = ()
     updated_at: datetime | None = None
+    # The request as received (for the detail page and the deadlines); personal data.
+    details: dict[str, Any] | None = None
     event_count: int = 0
     offices: tuple[str, ...] = field(default=())
 
@@ -98,6 +100,7 @@ def _apply(view: RequestView, payload: Payload, at: datetime) -> RequestView:
                 offence_category=details.offence_category,
                 urgency=details.urgency,
                 received_at=payload.received_at,
+                details=details.model_dump(mode="json"),
                 status="received" if view.status == "received" else view.status,
             )
         case RequestRouted():
@@ -147,10 +150,10 @@ def _apply(view: RequestView, payload: Payload, at: datetime) -> RequestView:
 def _after_assignments(view: RequestView, at: datetime) -> RequestView:
     if view.status == "closed":
         return view
+    if view.routing_failure is not None:
+        return view  # a measure waits for an operator, whatever the offices report meanwhile
     if view.all_reported:
         return replace(view, status="executed", executed_at=view.executed_at or at)
-    if view.routing_failure is not None:
-        return view  # still waiting for an operator, whatever the offices report meanwhile
     return replace(view, status="routed", executed_at=None)
 
 

@@ -1,0 +1,114 @@
+"""Subscriptions in notify's database. A deleted one is kept (its deliveries refer to it)
+but no longer matched, listed or shown."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notify.adapters.tables import subscriptions
+from services.notify.domain.errors import SubscriptionNotFoundError
+from services.notify.domain.subscription import (
+    AuthorityAudience,
+    Channel,
+    Language,
+    OfficeAudience,
+    Role,
+    RoleAudience,
+    Subscription,
+)
+
+_active = subscriptions.c.deleted_at.is_(None)
+
+
+class SubscriptionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, subscription: Subscription) -> Subscription:
+        created_at = await self._session.scalar(
+            sa.insert(subscriptions)
+            .values(**_row(subscription))
+            .returning(subscriptions.c.created_at)
+        )
+        return replace(subscription, created_at=created_at)
+
+    async def get(self, subscription_id: str) -> Subscription:
+        row = (
+            await self._session.execute(
+                sa.select(subscriptions).where(subscriptions.c.id == subscription_id, _active)
+            )
+        ).first()
+        if row is None:
+            raise SubscriptionNotFoundError(subscription_id)
+        return _subscription(row._mapping)
+
+    async def all(self) -> list[Subscription]:
+        rows = await self._session.execute(
+            sa.select(subscriptions).where(_active).order_by(subscriptions.c.created_at)
+        )
+        return [_subscription(row._mapping) for row in rows]
+
+    async def wanting(self, event_type: str) -> list[Subscription]:
+        """The active subscriptions that take events of this type (audience not yet checked)."""
+        rows = await self._session.execute(
+            sa.select(subscriptions).where(
+                _active, subscriptions.c.event_types.any_() == event_type
+            )
+        )
+        return [_subscription(row._mapping) for row in rows]
+
+    async def delete(self, subscription_id: str) -> None:
+        deleted = await self._session.scalar(
+            sa.update(subscriptions)
+            .where(subscriptions.c.id == subscription_id, _active)
+            .values(deleted_at=sa.func.now())
+            .returning(subscriptions.c.id)
+        )
+        if deleted is None:
+            raise SubscriptionNotFoundError(subscription_id)
+
+
+def _row(subscription: Subscription) -> dict[str, Any]:
+    audience = subscription.audience
+    return {
+        "id": subscription.id,
+        "channel": subscription.channel.value,
+        "event_types": list(subscription.event_types),
+        "default_event_types": subscription.defaults,
+        "authority_name": audience.name if isinstance(audience, AuthorityAudience) else None,
+        "authority_country": audience.country if isinstance(audience, AuthorityAudience) else None,
+        "office_id": audience.office_id if isinstance(audience, OfficeAudience) else None,
+        "role": audience.role.value if isinstance(audience, RoleAudience) else None,
+        "url": subscription.url,
+        "secret": subscription.secret,
+        "recipients": list(subscription.recipients) or None,
+        "language": subscription.language.value if subscription.channel is Channel.EMAIL else None,
+        "description": subscription.description,
+    }
+
+
+def _subscription(row: Any) -> Subscription:
+    audience: AuthorityAudience | OfficeAudience | RoleAudience | None = None
+    if row["authority_name"]:
+        audience = AuthorityAudience(row["authority_name"], row["authority_country"])
+    elif row["office_id"]:
+        audience = OfficeAudience(row["office_id"])
+    elif row["role"]:
+        audience = RoleAudience(Role(row["role"]))
+    return Subscription(
+        id=row["id"],
+        channel=Channel(row["channel"]),
+        event_types=tuple(row["event_types"]),
+        audience=audience,
+        url=row["url"],
+        secret=row["secret"],
+        recipients=tuple(row["recipients"] or ()),
+        language=Language(row["language"] or Language.SERBIAN_LATIN),
+        description=row["description"],
+        defaults=row["default_event_types"],
+        created_at=row["created_at"],
+    )

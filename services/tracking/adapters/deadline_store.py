@@ -1,0 +1,106 @@
+"""Deadlines of every request, and the alerts already emitted for them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.tracking.adapters.tables import deadline_alerts, deadlines, requests
+from services.tracking.domain.deadline_plan import PlannedDeadline
+
+
+class DeadlineStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def replace(self, request_id: str, planned: list[PlannedDeadline]) -> None:
+        """The request's deadlines as planned now (ids are stable, so alerts keep)."""
+        await self._session.execute(
+            sa.delete(deadlines).where(deadlines.c.request_id == request_id)
+        )
+        if planned:
+            await self._session.execute(
+                sa.insert(deadlines),
+                [
+                    {
+                        "deadline_id": d.id,
+                        "request_id": d.request_id,
+                        "kind": d.kind,
+                        "due": d.due,
+                        "due_soon_at": d.due_soon_at,
+                        "basis": d.basis,
+                        "rule_id": d.rule_id,
+                        "confirmed": d.confirmed,
+                        "met": d.satisfied,
+                    }
+                    for d in planned
+                ],
+            )
+
+    async def of_request(self, request_id: str, now: datetime) -> list[dict[str, Any]]:
+        rows = await self._session.execute(
+            sa.select(deadlines)
+            .where(deadlines.c.request_id == request_id)
+            .order_by(deadlines.c.due)
+        )
+        return [_public(dict(row._mapping), now) for row in rows]
+
+    async def listing(
+        self, *, state: str | None, office: str | None, now: datetime, limit: int
+    ) -> list[dict[str, Any]]:
+        d = deadlines.c
+        query = sa.select(deadlines, requests.c.domestic_reference, requests.c.offices).join(
+            requests, requests.c.request_id == d.request_id
+        )
+        match state:
+            case "met":
+                query = query.where(d.met)
+            case "overdue":
+                query = query.where(~d.met, d.due < now)
+            case "due_soon":
+                query = query.where(~d.met, d.due_soon_at <= now, d.due >= now)
+            case "on_track":
+                query = query.where(~d.met, d.due_soon_at > now)
+        if office:
+            query = query.where(requests.c.offices.contains([office]))
+        rows = await self._session.execute(query.order_by(d.due).limit(limit))
+        return [_public(dict(row._mapping), now) for row in rows]
+
+    async def needing_alerts(self, now: datetime, limit: int = 500) -> list[dict[str, Any]]:
+        """Open deadlines past their due-soon mark (the monitor decides which alerts are new)."""
+        rows = await self._session.execute(
+            sa.select(deadlines)
+            .where(~deadlines.c.met, deadlines.c.due_soon_at <= now)
+            .order_by(deadlines.c.due_soon_at)
+            .limit(limit)
+        )
+        return [dict(row._mapping) for row in rows]
+
+    async def claim_alert(self, deadline_id: str, threshold: str, event_id: str) -> bool:
+        """Record that this alert is emitted; False when it already was."""
+        claimed = await self._session.scalar(
+            insert(deadline_alerts)
+            .values(deadline_id=deadline_id, threshold=threshold, event_id=event_id)
+            .on_conflict_do_nothing()
+            .returning(deadline_alerts.c.deadline_id)
+        )
+        return claimed is not None
+
+
+def _public(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    row["state"] = state_of(row, now)
+    return row
+
+
+def state_of(row: dict[str, Any], now: datetime) -> str:
+    if row["met"]:
+        return "met"
+    if row["due"] < now:
+        return "overdue"
+    if row["due_soon_at"] <= now:
+        return "due_soon"
+    return "on_track"

@@ -1,0 +1,91 @@
+"""The auditor's HTTP API: export, checkpoints and the public key, verify, replay."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import PlainTextResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.tracking import audit
+from services.tracking.domain.archive import checkpoint_to_document, public_key_pem
+from shared.db import UnitOfWork
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+
+def _uow(request: Request) -> UnitOfWork:
+    uow: UnitOfWork = request.app.state.runtime.unit_of_work()
+    return uow
+
+
+class ReplayRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    until_position: int | None = Field(default=None, ge=1)
+    as_of: datetime | None = None
+    apply: bool = Field(
+        default=False, description="Replace the live read model (whole replay only)."
+    )
+
+
+@router.get("/events")
+async def export(
+    request: Request, from_position: Annotated[int, Query(ge=1)] = 1
+) -> StreamingResponse:
+    """The archive from a position as NDJSON: position, prev_hash, hash and the event."""
+    return StreamingResponse(
+        audit.export_lines(_uow(request), from_position), media_type="application/x-ndjson"
+    )
+
+
+@router.get("/checkpoints")
+async def checkpoints(request: Request) -> list[dict[str, Any]]:
+    """Every signed checkpoint of the archive head, oldest first."""
+    return [checkpoint_to_document(c) for c in await audit.all_checkpoints(_uow(request))]
+
+
+@router.post("/checkpoints", status_code=201)
+async def sign_now(request: Request) -> dict[str, Any]:
+    """Sign the current head now (nothing new when the last checkpoint covers it)."""
+    checkpoint = await audit.sign_head(_uow(request), request.app.state.signing_key)
+    latest = checkpoint or (await audit.all_checkpoints(_uow(request)) or [None])[-1]
+    return {
+        "created": checkpoint is not None,
+        "checkpoint": checkpoint_to_document(latest) if latest else None,
+    }
+
+
+@router.get("/public-key", response_class=PlainTextResponse)
+async def public_key(request: Request) -> str:
+    """The Ed25519 public key (PEM) that checkpoints verify against."""
+    return public_key_pem(request.app.state.signing_key.public_key()).decode()
+
+
+@router.get("/verify")
+async def verify(request: Request) -> dict[str, Any]:
+    """Check the whole chain and every checkpoint; name the first broken position."""
+    result = await audit.verify_archive(_uow(request), request.app.state.signing_key)
+    problem = result.first_problem
+    return {
+        "ok": result.ok,
+        "entries_checked": result.entries_checked,
+        "head_position": result.head_position,
+        "head_hash": result.head_hash.hex(),
+        "checkpoints_checked": result.checkpoints_checked,
+        "first_problem": (
+            {"position": problem.position, "kind": problem.kind, "detail": problem.detail}
+            if problem
+            else None
+        ),
+    }
+
+
+@router.post("/replay")
+async def replay(body: ReplayRequest, request: Request) -> dict[str, Any]:
+    """Rebuild every read model from the archive (whole, or up to a position or a moment)
+    and compare with the live one."""
+    return await audit.replay(
+        _uow(request), until_position=body.until_position, as_of=body.as_of, apply=body.apply
+    )
