@@ -33,6 +33,9 @@ COPY devstack/ devstack/
 RUN pip install --no-cache-dir . \
     && rm -rf build ./*.egg-info
 
+# tracking's signing key lives here (a volume in compose; a secret in a cluster).
+RUN mkdir -p /var/lib/mla/keys && chown -R mla:mla /var/lib/mla
+
 USER mla:mla
 
 EXPOSE 8001 8002 8003 8004

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import base64
+import re
+import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,3 +51,21 @@ def test_a_new_secret_carries_its_key_in_standard_base64() -> None:
 def test_a_secret_that_is_not_whsec_base64_of_24_to_64_bytes_is_refused(secret: str) -> None:
     with pytest.raises(InvalidSecretError):
         key_of(secret)
+
+
+def test_the_verification_recipe_in_the_readme_accepts_what_notify_signs() -> None:
+    readme = Path(__file__).resolve().parents[3] / "services" / "notify" / "README.md"
+    recipe = re.search(r"```python\n(.*?)```", readme.read_text(encoding="utf-8"), re.S)
+    assert recipe is not None
+    namespace: dict[str, Any] = {}
+    exec(recipe.group(1), namespace)
+    verify = namespace["verify"]
+    now, body = int(time.time()), b'{"specversion": "1.0"}'
+    headers = {
+        "webhook-id": "d-1",
+        "webhook-timestamp": str(now),
+        "webhook-signature": "v1,c29tZXRoaW5nIGVsc2U= " + sign(SECRET, "d-1", now, body),
+    }
+    assert verify(SECRET, headers, body)
+    assert not verify(SECRET, headers, body.replace(b"1.0", b"1.1"))
+    assert not verify(SECRET, {**headers, "webhook-timestamp": str(now - 3600)}, body)
