@@ -21,14 +21,14 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/ruff check .
-	$(BIN)/mypy shared services/intake/domain services/routing/domain services/tracking/domain
+	$(BIN)/mypy shared services/intake/domain services/routing/domain services/tracking/domain services/notify/domain
 	$(BIN)/python -m devstack test -- -n $(WORKERS) --dist loadfile -q
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 typecheck: $(BIN)/.installed
-	$(BIN)/mypy shared services/intake/domain services/routing/domain services/tracking/domain
+	$(BIN)/mypy shared services/intake/domain services/routing/domain services/tracking/domain services/notify/domain
 
 clean:
 	rm -rf $(VENV) .stack

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notify.adapters.deliveries import DeliveryFilter, DeliveryRepository, NewDelivery
+from services.notify.adapters.deliveries import DeliveryRepository, NewDelivery
+from services.notify.adapters.delivery_log import DeliveryFilter, DeliveryLog
 from services.notify.adapters.requests import RequestFactsRepository
 from services.notify.adapters.subscriptions import SubscriptionRepository
 from services.notify.adapters.tables import inbox
@@ -117,12 +118,12 @@ async def deliveries(
     uow: UnitOfWork, where: DeliveryFilter, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     async with uow:
-        return await DeliveryRepository(uow.session).page(where, limit, cursor)
+        return await DeliveryLog(uow.session).page(where, limit, cursor)
 
 
 async def delivery(uow: UnitOfWork, delivery_id: str) -> dict[str, Any]:
     async with uow:
-        return await DeliveryRepository(uow.session).get(delivery_id)
+        return await DeliveryLog(uow.session).get(delivery_id)
 
 
 async def retry(uow: UnitOfWork, delivery_id: str) -> dict[str, Any]:

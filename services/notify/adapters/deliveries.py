@@ -8,15 +8,15 @@ instance died mid-attempt) makes the delivery due again.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.notify.adapters.delivery_log import DeliveryLog
 from services.notify.adapters.tables import deliveries, inbox, subscriptions
 from services.notify.domain.delivery import OPEN, RETRYABLE, DeliveryStatus, RetryPolicy
 from services.notify.domain.errors import DeliveryNotFoundError, DeliveryNotRetryableError
@@ -51,13 +51,6 @@ class ClaimedDelivery:
     email_subject: str | None
     email_text: str | None
     envelope: bytes | None
-
-
-@dataclass(frozen=True)
-class DeliveryFilter:
-    status: str | None = None
-    subscription_id: str | None = None
-    request_id: str | None = None
 
 
 class DeliveryRepository:
@@ -227,76 +220,4 @@ class DeliveryRepository:
             .where(deliveries.c.id == delivery_id)
             .values(status=DeliveryStatus.PENDING.value, attempts=0, next_attempt_at=_now())
         )
-        return await self.get(delivery_id)
-
-    async def get(self, delivery_id: str) -> dict[str, Any]:
-        row = (
-            await self._session.execute(_listing().where(deliveries.c.id == delivery_id))
-        ).first()
-        if row is None:
-            raise DeliveryNotFoundError(delivery_id)
-        return dict(row._mapping)
-
-    async def page(
-        self, where: DeliveryFilter, limit: int, cursor: str | None
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        """Newest first; `cursor` continues after the last item of the previous page."""
-        query = _listing()
-        for column, value in (
-            (deliveries.c.status, where.status),
-            (deliveries.c.subscription_id, where.subscription_id),
-            (deliveries.c.request_id, where.request_id),
-        ):
-            if value is not None:
-                query = query.where(column == value)
-        if cursor is not None:
-            created_at, last_id = decode_cursor(cursor)
-            query = query.where(
-                sa.tuple_(deliveries.c.created_at, deliveries.c.id) < (created_at, last_id)
-            )
-        query = query.order_by(deliveries.c.created_at.desc(), deliveries.c.id.desc())
-        rows = [dict(r._mapping) for r in await self._session.execute(query.limit(limit + 1))]
-        if len(rows) <= limit:
-            return rows, None
-        last = rows[limit - 1]
-        return rows[:limit], encode_cursor(last["created_at"], last["id"])
-
-
-def _listing() -> sa.Select[Any]:
-    return sa.select(
-        deliveries.c.id,
-        deliveries.c.subscription_id,
-        deliveries.c.request_id,
-        deliveries.c.event_key,
-        deliveries.c.event_type,
-        deliveries.c.channel,
-        deliveries.c.status,
-        deliveries.c.attempts,
-        sa.case(
-            (deliveries.c.status.in_([s.value for s in OPEN]), deliveries.c.next_attempt_at),
-            else_=None,
-        ).label("next_attempt_at"),
-        deliveries.c.last_attempt_at,
-        deliveries.c.last_status_code,
-        deliveries.c.last_error,
-        deliveries.c.delivered_at,
-        deliveries.c.created_at,
-    )
-
-
-def encode_cursor(created_at: datetime, last_id: str) -> str:
-    raw = f"{created_at.isoformat()}|{last_id}".encode()
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
-
-
-class InvalidCursorError(ValueError):
-    """A cursor this service did not hand out."""
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created_at, last_id = raw.split("|", 1)
-        return datetime.fromisoformat(created_at), last_id
-    except ValueError as exc:  # binascii.Error and UnicodeDecodeError among them
-        raise InvalidCursorError("not a cursor of this listing") from exc
+        return await DeliveryLog(self._session).get(delivery_id)

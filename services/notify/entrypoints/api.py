@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.notify import handlers
-from services.notify.adapters.deliveries import DeliveryFilter, InvalidCursorError
+from services.notify.adapters.delivery_log import DeliveryFilter, InvalidCursorError
 from services.notify.adapters.targets import TargetGuard
 from services.notify.domain.errors import (
     DeliveryNotFoundError,
