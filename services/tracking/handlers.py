@@ -37,12 +37,13 @@ async def project_event(session: AsyncSession, event: CloudEvent, payload: Paylo
     view = project(await read_model.view(payload.request_id, for_update=True), payload, event.time)
     deadlines = plan_deadlines(view)
     await DeadlineStore(session).replace(view.request_id, deadlines)
+    # The same rule as a replay applies: the earliest due time and the earliest due-soon
+    # mark among the deadlines still open.
     open_deadlines = [d for d in deadlines if not d.satisfied]
-    next_due = min(open_deadlines, key=lambda d: d.due, default=None)
     await read_model.save(
         view,
-        next_due.due if next_due else None,
-        next_due.due_soon_at if next_due else None,
+        min((d.due for d in open_deadlines), default=None),
+        min((d.due_soon_at for d in open_deadlines), default=None),
     )
 
 

@@ -184,7 +184,8 @@ async def test_each_alert_goes_out_once_across_scans_restarts_and_replays(
     assert await monitor.scan() == 1
     [(event_type, alert)] = await alerts(tracking)
     assert event_type == DEADLINE_APPROACHING
-    assert (alert.request_id, alert.deadline_id, alert.kind) == (request_id, acknowledge, "acknowledge")
+    assert (alert.request_id, alert.deadline_id) == (request_id, acknowledge)
+    assert alert.kind == "acknowledge"
     assert alert.due.isoformat() == "2026-03-09"
     assert alert.basis.startswith("rule acknowledge.default:")
 
@@ -234,9 +235,7 @@ async def test_a_monitor_that_was_down_past_the_due_date_sends_only_the_breach(
 
     assert await DeadlineMonitor(tracking.unit_of_work, clock=clock).scan() == 1
     assert await DeadlineMonitor(tracking.unit_of_work, clock=clock).scan() == 0
-    assert alert_keys(await alerts(tracking)) == [
-        (f"{request_id}:acknowledge", DEADLINE_BREACHED)
-    ]
+    assert alert_keys(await alerts(tracking)) == [(f"{request_id}:acknowledge", DEADLINE_BREACHED)]
 
 
 async def test_a_deadline_met_by_routing_gets_no_alert(tracking: Tracking) -> None:
@@ -259,14 +258,6 @@ async def test_a_deadline_met_by_routing_gets_no_alert(tracking: Tracking) -> No
     assert alert_keys(await alerts(tracking)) == [(f"{request_id}:execute", DEADLINE_BREACHED)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: DeadlineStore.needing_alerts (services/tracking/adapters/deadline_store.py:73) "
-    "returns the 500 earliest open deadlines past their due-soon mark, including those "
-    "whose alert was already emitted; a deadline never met (a request stuck unrouted, or "
-    "formal_request_after_preservation, met by nothing) stays there forever, so once 500 "
-    "of them exist every later deadline is starved of its alerts",
-)
 async def test_every_deadline_past_due_gets_its_breach_alert_however_many_are_open(
     tracking: Tracking,
 ) -> None:
@@ -300,13 +291,6 @@ async def test_every_deadline_past_due_gets_its_breach_alert_however_many_are_op
     assert sum(emitted) == 502
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: audit.replay(apply=True) (services/tracking/audit.py:99) rewrites the read "
-    "model through ReadModel.replace_all (adapters/read_model.py:88), which saves every "
-    "row with next_due and next_due_soon_at None, so GET /v1/requests?overdue=true / "
-    "due_soon=true lose every request until its next event",
-)
 async def test_a_replay_applied_to_the_live_read_model_keeps_the_overdue_filter(
     tracking: Tracking,
 ) -> None:
@@ -326,4 +310,3 @@ async def overdue(tracking: Tracking, now: datetime) -> list[str]:
             RequestFilter(overdue=True), now=now, descending=False, after=None, limit=10
         )
     return [view.request_id for view in views]
-

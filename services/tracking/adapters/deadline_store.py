@@ -71,11 +71,28 @@ class DeadlineStore:
         return [_public(dict(row._mapping), now) for row in rows]
 
     async def needing_alerts(self, now: datetime, limit: int = 500) -> list[dict[str, Any]]:
-        """Open deadlines past their due-soon mark (the monitor decides which alerts are new)."""
+        """Open deadlines whose next alert is due and not yet emitted: approaching while
+        before the due time, breached after it. Deadlines already alerted drop out, so a
+        backlog of never-met deadlines cannot starve the others."""
+        d = deadlines.c
+
+        def not_emitted(threshold: str) -> sa.ColumnElement[bool]:
+            return ~sa.exists().where(
+                deadline_alerts.c.deadline_id == d.deadline_id,
+                deadline_alerts.c.threshold == threshold,
+            )
+
         rows = await self._session.execute(
             sa.select(deadlines)
-            .where(~deadlines.c.met, deadlines.c.due_soon_at <= now)
-            .order_by(deadlines.c.due_soon_at)
+            .where(
+                ~d.met,
+                d.due_soon_at <= now,
+                sa.or_(
+                    sa.and_(d.due > now, not_emitted("approaching")),
+                    sa.and_(d.due <= now, not_emitted("breached")),
+                ),
+            )
+            .order_by(d.due_soon_at)
             .limit(limit)
         )
         return [dict(row._mapping) for row in rows]

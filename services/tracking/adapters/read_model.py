@@ -86,11 +86,21 @@ class ReadModel:
         return {row.request_id: row.view for row in rows}
 
     async def replace_all(self, views: list[RequestView]) -> None:
+        """Put rebuilt views in place of the live ones; the next deadline of each comes from
+        the deadlines table, which a replay does not rebuild."""
         await self._session.execute(sa.delete(requests))
         for start in range(0, len(views), 1000):
             await self._session.execute(
                 sa.insert(requests), [row_of(v, None, None) for v in views[start : start + 1000]]
             )
+        await self._session.execute(
+            sa.text(
+                "UPDATE requests r SET next_due = d.due, next_due_soon_at = d.due_soon_at "
+                "FROM (SELECT request_id, min(due) AS due, min(due_soon_at) AS due_soon_at "
+                "      FROM deadlines WHERE NOT met GROUP BY request_id) d "
+                "WHERE d.request_id = r.request_id"
+            )
+        )
 
 
 def row_of(
