@@ -147,7 +147,11 @@ class _Life:
                 "office_id": plan.office_id,
                 "office_name": self.caseload.office_name(plan.office_id),
                 "measures": [
-                    {"index": i, "type": details.measures[i].type, "place": details.measures[i].place}
+                    {
+                        "index": i,
+                        "type": details.measures[i].type,
+                        "place": details.measures[i].place,
+                    }
                     for i in plan.measure_indexes
                 ],
                 "rule": plan.rule,
@@ -156,7 +160,12 @@ class _Life:
             }
             for plan in decision.assignments
         ]
-        data = {"assignments": assignments, **common, "mode": "automatic", "rerouted": bool(excluded)}
+        data = {
+            "assignments": assignments,
+            **common,
+            "mode": "automatic",
+            "rerouted": bool(excluded),
+        }
         self.emit(at, catalogue.ROUTED, "/mla/routing", data)
         return assignments
 

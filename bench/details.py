@@ -9,7 +9,6 @@ from typing import Any
 from bench import corpus
 from shared.request.model import RequestDetails
 
-
 CASES = 4000
 """How many distinct routing situations (direction, channel, offences, measures) requests
 share: a caseload repeats them, and the routing engine then runs once per situation."""

@@ -149,3 +149,27 @@ async def enqueue(session: AsyncSession, outbox: sa.Table, events: Sequence[Clou
             for e in events
         ],
     )
+
+
+async def requeue_history(
+    session: AsyncSession, events: sa.Table, outbox: sa.Table, types: frozenset[str]
+) -> int:
+    """Put every stored event of `types` back on the outbox, oldest first, replacing what
+    was waiting there (all of it is in `events` too, so nothing is lost and the order per
+    request is the order of the store). For a broker that lost its log: consumers ignore
+    what they already handled."""
+    await session.execute(sa.delete(outbox))
+    result = await session.execute(
+        sa.insert(outbox).from_select(
+            ["event_id", "key", "type", "body"],
+            sa.select(
+                events.c.event_id,
+                events.c.stream_id,
+                events.c.type,
+                sa.func.convert_to(sa.cast(events.c.envelope, sa.Text), "UTF8"),
+            )
+            .where(events.c.type.in_(types))
+            .order_by(events.c.position),
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

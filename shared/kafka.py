@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
@@ -68,3 +68,21 @@ async def broker_reachable(bootstrap_servers: str, timeout: float = 2.0) -> bool
         return False
     finally:
         await client.close()
+
+
+async def topic_is_empty(bootstrap_servers: str, topic: str) -> bool:
+    """True when the topic exists and no message was ever written to it (every partition's
+    end offset is 0): a broker that has just lost, or never had, its log."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic)
+        if not partitions:
+            await consumer.topics()  # refreshes metadata
+            partitions = consumer.partitions_for_topic(topic) or set()
+        if not partitions:
+            return False
+        ends = await consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
+        return all(offset == 0 for offset in ends.values())
+    finally:
+        await consumer.stop()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import zlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import sqlalchemy as sa
 import structlog
@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.backoff import Backoff
 from shared.db import is_transient
 from shared.events.envelope import CONTENT_TYPE
-from shared.kafka import TRANSIENT_KAFKA_ERRORS, ensure_topics
+from shared.kafka import TRANSIENT_KAFKA_ERRORS, ensure_topics, topic_is_empty
 from shared.metrics import OUTBOX_PUBLISHED
 from shared.settings import ServiceSettings
 
@@ -43,6 +43,7 @@ class OutboxRelay:
         settings: ServiceSettings,
         producer_factory: Callable[[], AIOKafkaProducer],
         service: str,
+        history: Callable[[AsyncSession], Awaitable[int]] | None = None,
     ) -> None:
         self._sessions = sessions
         self._outbox = outbox
@@ -53,6 +54,9 @@ class OutboxRelay:
         self._stopping = False
         self._lock_key = zlib.crc32(f"outbox:{service}".encode())
         self._backoff = Backoff(settings.retry_initial_seconds, settings.retry_max_seconds)
+        # Puts the service's whole history back on the outbox (see `_heal`).
+        self._history = history
+        self._healed = False
 
     def wake(self) -> None:
         """Publish now rather than at the next poll (called after a commit)."""
@@ -64,6 +68,7 @@ class OutboxRelay:
         try:
             while not self._stopping:
                 try:
+                    await self._heal()
                     published = await self.publish_batch()
                 except Exception as exc:
                     await self._recover(exc)
@@ -125,6 +130,21 @@ class OutboxRelay:
         log.debug("outbox.published", count=len(rows))
         return len(rows)
 
+    async def _heal(self) -> None:
+        """Once per broker connection: if the topic is empty while this service has a
+        history, the broker lost its log (the embedded broker keeps nothing across a
+        restart). Events already published but not yet consumed would be lost with it, so
+        the whole history is queued again; consumers skip what they already handled."""
+        if self._history is None or self._healed:
+            return
+        if await topic_is_empty(self._settings.kafka_bootstrap_servers, self._settings.topic):
+            async with self._sessions() as session, session.begin():
+                await session.execute(sa.select(sa.func.pg_advisory_xact_lock(self._lock_key)))
+                count = await self._history(session)
+            if count:
+                log.warning("outbox.history_requeued", count=count)
+        self._healed = True
+
     async def _drain(self) -> None:
         while await self.publish_batch() == BATCH_SIZE:
             pass
@@ -162,6 +182,7 @@ class OutboxRelay:
             # it (the embedded broker keeps nothing across a restart).
             await self._close_producer()
             await self._provision_topic()
+            self._healed = False  # the broker may have come back without its log
         elif not is_transient(exc):
             log.exception("outbox.publish_failed")
         delay = self._backoff.next_delay()

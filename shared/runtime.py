@@ -90,6 +90,7 @@ def build_runtime(
     outbox: sa.Table | None,
     processed: sa.Table | None,
     handler: Handler | None,
+    history: Callable[[AsyncSession], Awaitable[int]] | None = None,
 ) -> Runtime:
     """Wire engine, relay (when the service publishes) and consumer (when it consumes)."""
     engine = create_engine(settings.database_url)
@@ -102,6 +103,7 @@ def build_runtime(
             settings=settings,
             producer_factory=lambda: make_producer(settings.kafka_bootstrap_servers, service),
             service=service,
+            history=history,
         )
     if processed is not None and handler is not None:
         runtime.consumer = EventConsumer(

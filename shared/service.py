@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 import sqlalchemy as sa
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.consumer import Handler
 from shared.http import broker_check, create_app, database_check, operations_router
@@ -24,6 +25,7 @@ def create_service_app(
     processed: sa.Table | None = None,
     handler: Handler | None = None,
     on_start: Callable[[Runtime], Awaitable[None]] | None = None,
+    history: Callable[[AsyncSession], Awaitable[int]] | None = None,
 ) -> FastAPI:
     """The app of a service: its routes (`install`), health and metrics, and a lifespan
     that starts its relay (when it has an outbox) and its consumer (when it has a handler)."""
@@ -31,7 +33,12 @@ def create_service_app(
 
     def make_runtime() -> Runtime:
         holder["runtime"] = build_runtime(
-            service=service, settings=settings, outbox=outbox, processed=processed, handler=handler
+            service=service,
+            settings=settings,
+            outbox=outbox,
+            processed=processed,
+            handler=handler,
+            history=history,
         )
         return holder["runtime"]
 

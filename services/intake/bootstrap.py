@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.intake import handlers
+from services.intake.adapters.repository import requeue_owned_history
 from services.intake.adapters.tables import outbox, processed_events
 from services.intake.entrypoints import api
 from services.intake.settings import Settings
@@ -22,6 +23,7 @@ def create(settings: Settings | None = None) -> FastAPI:
         settings=settings or Settings(),
         install=api.install,
         outbox=outbox,
+        history=requeue_owned_history,
         processed=processed_events,
         handler=handlers.observe_routing,
     )

@@ -6,6 +6,7 @@ import structlog
 from fastapi import FastAPI
 
 from services.routing.adapters.directory_store import DirectoryStore
+from services.routing.adapters.repository import requeue_owned_history
 from services.routing.adapters.tables import outbox, processed_events
 from services.routing.entrypoints import api
 from services.routing.handlers import Routing
@@ -38,6 +39,7 @@ def create(settings: Settings | None = None) -> FastAPI:
         settings=settings or Settings(),
         install=api.install,
         outbox=outbox,
+        history=requeue_owned_history,
         processed=processed_events,
         handler=routing.handle_event,
         on_start=seed_directory,

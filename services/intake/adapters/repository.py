@@ -11,7 +11,7 @@ from services.intake.domain.errors import RequestNotFoundError
 from services.intake.domain.request import AssistanceRequest
 from shared.events.catalogue import CLOSED, RECEIVED, WITHDRAWN, read_payload
 from shared.events.envelope import CloudEvent
-from shared.eventstore import EventStore
+from shared.eventstore import EventStore, requeue_history
 
 # The event types intake owns: only these leave through the outbox.
 OWNED = frozenset({RECEIVED, WITHDRAWN, CLOSED})
@@ -67,3 +67,8 @@ class RequestRepository:
             )
         ).first()
         return (row.fingerprint, row.request_id) if row else None
+
+
+async def requeue_owned_history(session: AsyncSession) -> int:
+    """Every event this service owns, back on the outbox (a broker that lost its log)."""
+    return await requeue_history(session, events, outbox, OWNED)

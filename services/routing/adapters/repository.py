@@ -18,7 +18,7 @@ from shared.events.catalogue import (
     read_payload,
 )
 from shared.events.envelope import CloudEvent
-from shared.eventstore import EventStore
+from shared.eventstore import EventStore, requeue_history
 
 # The event types routing owns: only these leave through the outbox.
 OWNED = frozenset({ROUTED, ROUTING_FAILED, ASSIGNMENT_DECLINED, EXECUTED})
@@ -80,3 +80,8 @@ class RoutingRepository:
             await self._session.execute(
                 insert(assignment_index).values(rows).on_conflict_do_nothing()
             )
+
+
+async def requeue_owned_history(session: AsyncSession) -> int:
+    """Every event this service owns, back on the outbox (a broker that lost its log)."""
+    return await requeue_history(session, events, outbox, OWNED)

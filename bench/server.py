@@ -1,0 +1,76 @@
+"""The PostgreSQL the benchmark runs on: a throw-away embedded server in a temporary folder,
+or the server `MLA_BENCH_POSTGRES_URL` names (its databases are then created, never dropped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from devstack.broker import free_port
+from devstack.postgres import EmbeddedPostgres
+from devstack.provision import create_database, migrate
+from devstack.services import ServiceSpec
+
+# What an operator sets on any server holding a million requests; the rest are defaults.
+TUNING = {"shared_buffers": "2GB", "effective_cache_size": "8GB", "work_mem": "32MB"}
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """The server's URL (postgresql+asyncpg://…/postgres) for as long as the block runs."""
+    given = os.environ.get("MLA_BENCH_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    with tempfile.TemporaryDirectory(prefix="mla-bench-") as folder:
+        server = EmbeddedPostgres(Path(folder) / "data", free_port())
+        server.start()
+        try:
+            asyncio.run(_tune(server.url()))
+            server.stop()  # shared_buffers takes effect on a restart
+            server.start()
+            yield server.url()
+        finally:
+            server.stop()
+
+
+async def _tune(url: str) -> None:
+    connection = await asyncpg.connect(plain_url(url))
+    try:
+        for name, value in TUNING.items():
+            await connection.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+    finally:
+        await connection.close()
+
+
+def fresh_database(server_url: str, name: str) -> str:
+    """A new database `name` with tracking's migrations applied; its URL."""
+    asyncio.run(_recreate(server_url, name))
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    migrate(url, ServiceSpec("tracking").migrations)
+    return url
+
+
+async def _recreate(server_url: str, name: str) -> None:
+    connection = await asyncpg.connect(plain_url(server_url))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+    await create_database(server_url, name)
+
+
+def plain_url(url: str, database: str | None = None) -> str:
+    """The URL without SQLAlchemy's driver name, for asyncpg and psycopg."""
+    parsed = make_url(url).set(drivername="postgresql")
+    if database is not None:
+        parsed = parsed.set(database=database)
+    return parsed.render_as_string(hide_password=False)
