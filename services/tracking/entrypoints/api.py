@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
 
 from services.tracking import handlers
 from services.tracking.adapters.read_model import RequestFilter
@@ -33,8 +33,8 @@ async def list_requests(
     urgency: Annotated[str | None, Query(max_length=20)] = None,
     overdue: bool = False,
     due_soon: bool = False,
-    received_from: datetime | None = None,
-    received_to: datetime | None = None,
+    received_from: AwareDatetime | None = None,
+    received_to: AwareDatetime | None = None,
     q: Annotated[
         str | None,
         Query(

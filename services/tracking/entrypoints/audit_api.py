@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.tracking import audit
 from services.tracking.domain.archive import checkpoint_to_document, public_key_pem
@@ -24,7 +23,9 @@ def _uow(request: Request) -> UnitOfWork:
 class ReplayRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     until_position: int | None = Field(default=None, ge=1)
-    as_of: datetime | None = None
+    as_of: AwareDatetime | None = Field(
+        default=None, description="A moment with its offset, e.g. 2026-11-01T00:00:00+01:00."
+    )
     apply: bool = Field(
         default=False, description="Replace the live read model (whole replay only)."
     )
