@@ -1,93 +1,60 @@
 """docker-compose.yml runs the whole system on one host, in the right order, fully configured.
 
-These tests read the compose file as data (Docker is not needed): the infrastructure is the
-official Apache Kafka in KRaft mode and PostgreSQL with one database per service; the one-off
-steps (topics, migrate) finish before any service starts; every long-running container says
-when it is healthy; and every setting a service needs is given, under the name the service's
-settings class actually reads, so that a typo in a variable name fails here and not at 3 a.m.
+These tests read the compose file as data (Docker is not needed): the file is valid against the
+Compose specification (vendored in deploy/schemas); the infrastructure is a three-node Apache
+Kafka cluster in KRaft mode whose topics survive one node down, and PostgreSQL with one
+database per service; the one-off steps (topics, migrate) finish before any service starts;
+every long-running container says when it is healthy; and every setting a service needs is
+given, under the name the service's settings class actually reads, so that a typo in a
+variable name fails here and not at 3 a.m.
 """
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
+import json
 import re
 import shlex
-import sys
-from pathlib import Path
-from types import ModuleType
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import jsonschema
 import pytest
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+from tests.unit.deploy.project_settings import (
+    PREFIXES,
+    REPO_ROOT,
+    REQUIRED_FOR_DEPLOYMENT,
+    SERVICES,
+    env_names,
+    lifecycle_topic,
+    settings_class,
+)
+
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 POSTGRES_INIT_SQL = REPO_ROOT / "deploy" / "compose" / "postgres-init.sql"
+# The Compose specification's JSON Schema, as the check-jsonschema package ships it.
+COMPOSE_SCHEMA = REPO_ROOT / "deploy" / "schemas" / "compose-spec.json"
 
-# The four services and the prefix each reads its settings with (shared/settings.py).
-PREFIXES = {
-    "intake": "INTAKE_",
-    "routing": "ROUTING_",
-    "tracking": "TRACKING_",
-    "notify": "NOTIFY_",
-}
-SERVICES = tuple(PREFIXES)
 ONE_OFF_STEPS = ("migrate", "topics")
 DATABASES = {name: f"mla_{name}" for name in SERVICES}
-# Settings that have a default for a developer's laptop, but not one that works in a container.
-REQUIRED_FOR_DEPLOYMENT = ("database_url", "kafka_bootstrap_servers", "host", "port")
 DEPENDENCY_CONDITIONS = {
     "service_started",
     "service_healthy",
     "service_completed_successfully",
 }
 READY_URL = re.compile(r"https?://(?:127\.0\.0\.1|localhost):(?P<port>\d+)/health/ready\b")
+KAFKA_IMAGES = {"apache/kafka", "docker.io/apache/kafka"}
+# A cluster that keeps every acknowledged event and keeps accepting writes with one node down.
+BROKERS = 3
+REPLICATION_FACTOR = 3
+MIN_INSYNC_REPLICAS = 2
 
 
 # --- reading the code and the compose file -------------------------------------------------
-
-
-def _import(module_name: str) -> ModuleType:
-    """Imports a project module, also when the project is not installed (run from a checkout)."""
-    try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        if error.name is None or error.name.split(".")[0] not in {"shared", "services"}:
-            raise
-        if str(REPO_ROOT) in sys.path:
-            raise
-        sys.path.append(str(REPO_ROOT))
-        return importlib.import_module(module_name)
-
-
-def settings_class(service: str) -> type[Any]:
-    """The class a service reads its settings with: its own `Settings` if it has one yet.
-
-    Only a missing `services/<name>/settings.py` (or a missing service package) falls back to
-    `shared.settings.ServiceSettings`; any other import error in the module is a real failure.
-    """
-    module_name = f"services.{service}.settings"
-    try:
-        module = _import(module_name)
-    except ModuleNotFoundError as error:
-        missing = error.name or ""
-        if not (module_name == missing or module_name.startswith(f"{missing}.")):
-            raise
-        settings: type[Any] = _import("shared.settings").ServiceSettings
-        return settings
-    service_settings: type[Any] = module.Settings
-    return service_settings
-
-
-def env_names(service: str) -> dict[str, str]:
-    """Field name -> the environment variable that sets it, for the service's prefix."""
-    names = {}
-    for field_name, field in settings_class(service).model_fields.items():
-        alias = field.validation_alias if isinstance(field.validation_alias, str) else None
-        names[field_name] = (alias or f"{PREFIXES[service]}{field_name}").upper()
-    return names
 
 
 def as_mapping(environment: Any) -> dict[str, str]:
@@ -157,45 +124,183 @@ def long_running(services: dict[str, dict[str, Any]]) -> list[str]:
     return [name for name in services if name not in ONE_OFF_STEPS]
 
 
+def kafka_nodes(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """Container name -> environment, for every Kafka node (a container with KRaft roles)."""
+    nodes = {}
+    for name, service in services.items():
+        environment = as_mapping(service.get("environment"))
+        if "KAFKA_PROCESS_ROLES" in environment:
+            nodes[name] = environment
+    return nodes
+
+
+def roles(environment: dict[str, str]) -> set[str]:
+    return {role.strip() for role in environment["KAFKA_PROCESS_ROLES"].split(",")}
+
+
+def listeners(value: str) -> dict[str, str]:
+    """`NAME://host:port,...` -> {NAME: host:port}."""
+    pairs = (listener.split("://", 1) for listener in value.split(","))
+    return {name.strip(): address.strip() for name, address in pairs}
+
+
+def broker_default(services: dict[str, dict[str, Any]], variable: str) -> str:
+    """A broker setting, which must be the same on every node."""
+    values = {environment.get(variable) for environment in kafka_nodes(services).values()}
+    assert len(values) == 1, f"the Kafka nodes disagree on {variable}: {values}"
+    (value,) = values
+    assert value is not None, f"{variable} is not set"
+    return value
+
+
+@dataclass(frozen=True)
+class TopicCreation:
+    partitions: int
+    replication_factor: int | None  # None: the broker's default.replication.factor
+    configs: dict[str, str] = dataclasses.field(default_factory=dict)
+    if_not_exists: bool = True
+
+
+def topic_creations(step: dict[str, Any]) -> tuple[str, dict[str, TopicCreation]]:
+    """The bootstrap servers and the topics the `topics` step creates.
+
+    It is either `python -m devstack create-topics` (the lifecycle topic and its DLQ, with one
+    replica unless `--replication-factor` says otherwise, as shared/kafka.py does) or a shell
+    script of `kafka-topics.sh --create` calls, one per topic.
+    """
+    argv = as_argv(step["command"])
+    if argv[:4] == ["python", "-m", "devstack", "create-topics"]:
+        topic = lifecycle_topic()
+        replicas = option(argv, "--replication-factor")
+        factor = int(replicas) if replicas else 1
+        partitions = int(option(argv, "--partitions") or 6)
+        creations = {
+            topic: TopicCreation(partitions, factor),
+            f"{topic}.dlq": TopicCreation(1, factor),
+        }
+        return option(argv, "--bootstrap-servers") or "", creations
+    assert argv[0] in {"sh", "/bin/sh"} and argv[1] in {"-c", "-ec", "-ce"}, argv[:2]
+    bootstrap_servers: set[str] = set()
+    creations = {}
+    for line in argv[2].replace("\\\n", " ").splitlines():
+        words = shlex.split(line)
+        if not words:
+            continue
+        assert words[0].endswith("/kafka-topics.sh"), f"unexpected command in topics: {line}"
+        assert "--create" in words, line
+        configs = dict(
+            words[index + 1].split("=", 1)
+            for index, word in enumerate(words[:-1])
+            if word == "--config"
+        )
+        replicas = option(words, "--replication-factor")
+        creations[option(words, "--topic") or ""] = TopicCreation(
+            partitions=int(option(words, "--partitions") or 0),
+            replication_factor=int(replicas) if replicas else None,
+            configs=configs,
+            if_not_exists="--if-not-exists" in words,
+        )
+        bootstrap_servers.add(option(words, "--bootstrap-server") or "")
+    assert len(bootstrap_servers) == 1, "every topic is created on the same cluster"
+    return bootstrap_servers.pop(), creations
+
+
 # --- the infrastructure ----------------------------------------------------------------------
 
 
-def test_kafka_is_the_official_apache_image_in_kraft_mode_without_zookeeper(services):
-    kafka = services["kafka"]
-    assert kafka["image"].split(":")[0] in {"apache/kafka", "docker.io/apache/kafka"}
-    environment = as_mapping(kafka["environment"])
-    roles = {role.strip() for role in environment["KAFKA_PROCESS_ROLES"].split(",")}
-    assert roles == {"broker", "controller"}, "one combined node for now"
-    assert environment["KAFKA_CONTROLLER_QUORUM_VOTERS"].startswith(
-        f"{environment['KAFKA_NODE_ID']}@"
-    )
-    assert "CONTROLLER" in environment["KAFKA_LISTENERS"]
-    assert environment.get("CLUSTER_ID"), "KRaft storage is formatted with a fixed cluster id"
+def test_the_file_is_valid_against_the_compose_specification(compose):
+    schema = json.loads(COMPOSE_SCHEMA.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in validator.iter_errors(compose)
+    ]
+    assert not errors, "\n".join(errors)
+
+
+def test_kafka_is_three_official_apache_nodes_in_kraft_mode_without_zookeeper(services):
+    nodes = kafka_nodes(services)
+    assert len(nodes) == BROKERS, f"Kafka nodes: {sorted(nodes)}"
+    for name, environment in nodes.items():
+        assert services[name]["image"].split(":")[0] in KAFKA_IMAGES, name
+        assert roles(environment) <= {"broker", "controller"}, name
+        assert "CONTROLLER" in listeners(environment["KAFKA_LISTENERS"]), name
+        assert not any("ZOOKEEPER" in variable for variable in environment), name
+    assert sum("broker" in roles(environment) for environment in nodes.values()) == BROKERS
+    assert len({services[name]["image"] for name in nodes}) == 1, "one Kafka version"
     assert not any("zookeeper" in name.lower() for name in services)
-    assert not any("ZOOKEEPER" in name for name in environment)
+
+
+def test_kafka_nodes_form_one_cluster_with_a_quorum_that_survives_one_node_down(services):
+    nodes = kafka_nodes(services)
+    ids = [environment["KAFKA_NODE_ID"] for environment in nodes.values()]
+    assert len(set(ids)) == len(ids), f"node ids must differ: {ids}"
+    cluster_id = broker_default(services, "CLUSTER_ID")
+    assert cluster_id, "KRaft storage is formatted with one fixed cluster id"
+    voters = set(broker_default(services, "KAFKA_CONTROLLER_QUORUM_VOTERS").split(","))
+    controllers = {
+        f"{environment['KAFKA_NODE_ID']}@{services[name].get('hostname', name)}:"
+        f"{listeners(environment['KAFKA_LISTENERS'])['CONTROLLER'].rsplit(':', 1)[1]}"
+        for name, environment in nodes.items()
+        if "controller" in roles(environment)
+    }
+    assert voters == controllers, "the quorum voters are exactly the controller nodes"
+    assert len(voters) >= 3 and len(voters) % 2 == 1, "an odd quorum of at least three"
 
 
 def test_kafka_leaves_topic_creation_to_the_topics_step(services):
-    environment = as_mapping(services["kafka"]["environment"])
-    assert environment["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    assert broker_default(services, "KAFKA_AUTO_CREATE_TOPICS_ENABLE") == "false"
 
 
-def test_a_single_kafka_node_does_not_ask_for_more_replicas_than_it_has(services):
-    environment = as_mapping(services["kafka"]["environment"])
-    assert environment["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "1"
-    assert environment["KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"] == "1"
+def test_internal_topics_are_replicated_to_survive_one_node_down(services):
+    factors = (
+        "KAFKA_DEFAULT_REPLICATION_FACTOR",
+        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR",
+        "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
+        "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR",
+    )
+    for variable in factors:
+        assert int(broker_default(services, variable)) == REPLICATION_FACTOR, variable
+    min_isr = (
+        "KAFKA_MIN_INSYNC_REPLICAS",
+        "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR",
+        "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR",
+    )
+    for variable in min_isr:
+        assert int(broker_default(services, variable)) == MIN_INSYNC_REPLICAS, variable
+    # With the replication factor no larger than the brokers, and one replica to spare.
+    assert REPLICATION_FACTOR <= BROKERS
+    assert MIN_INSYNC_REPLICAS == REPLICATION_FACTOR - 1
+    assert broker_default(services, "KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE") == "false"
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_kafka_advertises_the_address_the_services_bootstrap_from(services, service):
-    kafka_environment = as_mapping(services["kafka"]["environment"])
+def test_services_bootstrap_from_every_broker_at_the_address_it_advertises(services, service):
     advertised = {
-        listener.split("://", 1)[1]
-        for listener in kafka_environment["KAFKA_ADVERTISED_LISTENERS"].split(",")
+        listeners(environment["KAFKA_ADVERTISED_LISTENERS"])["PLAINTEXT"]
+        for environment in kafka_nodes(services).values()
     }
     environment = as_mapping(services[service]["environment"])
     bootstrap = environment[env_names(service)["kafka_bootstrap_servers"]]
-    assert set(bootstrap.split(",")) <= advertised
+    assert set(bootstrap.split(",")) == advertised
+
+
+def test_each_kafka_node_is_reachable_from_the_host_where_it_says(services):
+    for name, environment in kafka_nodes(services).items():
+        external = listeners(environment["KAFKA_ADVERTISED_LISTENERS"])["EXTERNAL"]
+        host, port = external.rsplit(":", 1)
+        assert host in {"localhost", "127.0.0.1"}, name
+        listening = listeners(environment["KAFKA_LISTENERS"])["EXTERNAL"].rsplit(":", 1)[1]
+        assert (int(port), int(listening)) in {
+            (published, target) for published, target, _ in published_ports(services[name])
+        }, f"{name} advertises {external} but does not publish it"
+
+
+def test_each_kafka_node_checks_its_own_listener(services):
+    for name, environment in kafka_nodes(services).items():
+        command = healthcheck_command(services[name])
+        client_port = listeners(environment["KAFKA_LISTENERS"])["PLAINTEXT"].rsplit(":", 1)[1]
+        assert f"--bootstrap-server localhost:{client_port}" in command, name
 
 
 def test_postgres_creates_the_four_service_databases(services):
@@ -222,11 +327,16 @@ def test_each_service_uses_its_own_database_on_the_compose_postgres(services, se
     assert url.path.lstrip("/") == DATABASES[service]
 
 
-@pytest.mark.parametrize("stateful", ["kafka", "postgres"])
-def test_broker_and_database_keep_their_data_in_a_named_volume(compose, services, stateful):
+def test_brokers_and_database_keep_their_data_in_named_volumes_of_their_own(compose, services):
     named_volumes = set(compose.get("volumes") or {})
-    sources = {str(volume).split(":", 1)[0] for volume in services[stateful]["volumes"]}
-    assert sources & named_volumes
+    owners: dict[str, str] = {}
+    for stateful in [*kafka_nodes(services), "postgres"]:
+        sources = {str(volume).split(":", 1)[0] for volume in services[stateful]["volumes"]}
+        data = sources & named_volumes
+        assert data, f"{stateful} keeps its data in no named volume"
+        for volume in data:
+            other = owners.setdefault(volume, stateful)
+            assert other == stateful, f"{stateful} and {other} share the volume {volume}"
 
 
 # --- order of start-up --------------------------------------------------------------------------
@@ -272,23 +382,33 @@ def test_every_service_waits_for_migrations_and_topics_to_finish_before_starting
     depends_on = services[service]["depends_on"]
     for step in ONE_OFF_STEPS:
         assert depends_on[step]["condition"] == "service_completed_successfully"
-    for infrastructure in ("kafka", "postgres"):
+    for infrastructure in (*kafka_nodes(services), "postgres"):
         assert depends_on[infrastructure]["condition"] == "service_healthy"
 
 
-def test_migrations_wait_for_postgres_and_topics_wait_for_kafka(services):
+def test_migrations_wait_for_postgres_and_topics_wait_for_every_kafka_node(services):
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
-    assert services["topics"]["depends_on"]["kafka"]["condition"] == "service_healthy"
+    for node in kafka_nodes(services):
+        assert services["topics"]["depends_on"][node]["condition"] == "service_healthy"
 
 
 # --- what each container runs ------------------------------------------------------------------
 
 
+def build_context(service: dict[str, Any]) -> str | None:
+    build = service.get("build")
+    return build if isinstance(build, str) else (build or {}).get("context")
+
+
 def test_the_services_and_steps_run_from_the_project_image(services):
-    for name in (*SERVICES, *ONE_OFF_STEPS):
-        build = services[name].get("build")
-        context = build if isinstance(build, str) else (build or {}).get("context")
-        assert context in {".", "./"}, f"{name} is not built from the project's Dockerfile"
+    for name in (*SERVICES, "migrate"):
+        assert build_context(services[name]) in {".", "./"}, (
+            f"{name} is not built from the project's Dockerfile"
+        )
+    # `topics` runs devstack from the project image, or the CLI of the brokers' own image.
+    topics = services["topics"]
+    broker_images = {services[name]["image"] for name in kafka_nodes(services)}
+    assert build_context(topics) in {".", "./"} or topics.get("image") in broker_images
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -308,17 +428,46 @@ def test_migrate_step_runs_devstack_migrate_on_every_service_database(services):
         )
 
 
+def test_topics_step_creates_the_lifecycle_topic_and_its_dead_letter_topic(services):
+    _, creations = topic_creations(services["topics"])
+    topic = lifecycle_topic()
+    assert set(creations) == {topic, f"{topic}.dlq"}
+    for service in SERVICES:
+        environment = as_mapping(services[service]["environment"])
+        assert environment.get(env_names(service)["topic"], topic) == topic, service
+    assert all(creation.if_not_exists for creation in creations.values()), (
+        "a second `docker compose up` must not fail because the topics exist"
+    )
+
+
+def test_topics_step_creates_them_on_the_cluster_the_services_use(services):
+    bootstrap, _ = topic_creations(services["topics"])
+    advertised = {
+        listeners(environment["KAFKA_ADVERTISED_LISTENERS"])["PLAINTEXT"]
+        for environment in kafka_nodes(services).values()
+    }
+    assert set(bootstrap.split(",")) == advertised
+
+
 def test_topics_step_creates_the_partitions_the_services_expect(services):
-    argv = as_argv(services["topics"]["command"])
-    assert argv[:4] == ["python", "-m", "devstack", "create-topics"]
-    assert option(argv, "--bootstrap-servers") == "kafka:9092"
-    partitions = option(argv, "--partitions")
-    assert partitions is not None
+    _, creations = topic_creations(services["topics"])
+    partitions = str(creations[lifecycle_topic()].partitions)
     for service in SERVICES:
         names = env_names(service)
         environment = as_mapping(services[service]["environment"])
         default = settings_class(service).model_fields["topic_partitions"].default
         assert environment.get(names["topic_partitions"], str(default)) == partitions, service
+
+
+def test_every_topic_keeps_three_replicas_and_takes_writes_with_one_broker_down(services):
+    _, creations = topic_creations(services["topics"])
+    default_factor = int(broker_default(services, "KAFKA_DEFAULT_REPLICATION_FACTOR"))
+    default_min_isr = broker_default(services, "KAFKA_MIN_INSYNC_REPLICAS")
+    for topic, creation in creations.items():
+        factor = creation.replication_factor or default_factor
+        min_isr = int(creation.configs.get("min.insync.replicas", default_min_isr))
+        assert factor == REPLICATION_FACTOR, f"{topic}: {factor} replicas"
+        assert min_isr == MIN_INSYNC_REPLICAS, f"{topic}: min.insync.replicas={min_isr}"
 
 
 # --- settings: every one a service needs, none it does not read ---------------------------------
