@@ -190,6 +190,8 @@ class OutboxRelay:
         await self._sleep(delay)
 
     async def _provision_topic(self) -> None:
+        if not self._settings.provision_topics:
+            return
         with contextlib.suppress(*TRANSIENT_KAFKA_ERRORS, TimeoutError):
             await asyncio.wait_for(
                 ensure_topics(

@@ -29,6 +29,9 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     # How long the relay sleeps when the outbox is empty; a commit wakes it earlier.
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    # Create the topic when the broker lacks it (one machine; a broker that lost its log).
+    # Turn off where the topic is managed (Strimzi), so it is never made with one replica.
+    provision_topics: bool = True
     # How long the broker may take to acknowledge a batch before it is sent again.
     publish_timeout_seconds: float = Field(default=15.0, gt=0)
     # Bounds for the retry of a failing broker or database call (exponential, with jitter).
