@@ -31,7 +31,9 @@ def postgres_server() -> Iterator[str]:
         yield given
         return
     with tempfile.TemporaryDirectory(prefix="mla-bench-") as folder:
-        server = EmbeddedPostgres(Path(folder) / "data", free_port())
+        # A folder below the temporary one: the server runs as its own user, which must be
+        # able to reach it (EmbeddedPostgres opens the folders above the data folder to it).
+        server = EmbeddedPostgres(Path(folder) / "pg" / "data", free_port())
         server.start()
         try:
             asyncio.run(_tune(server.url()))

@@ -11,6 +11,7 @@ from services.tracking.adapters.tables import outbox, processed_events
 from services.tracking.deadline_monitor import DeadlineMonitor
 from services.tracking.entrypoints import api, audit_api, deadlines_api
 from services.tracking.settings import Settings
+from services.tracking.stats_snapshot import StatsSnapshot
 from shared.periodic import Periodic
 from shared.runtime import Runtime
 from shared.service import create_service_app
@@ -35,6 +36,14 @@ def create(settings: Settings | None = None) -> FastAPI:
         )
         runtime.workers["deadline-monitor"] = Periodic(
             "deadline-monitor", settings.deadline_scan_seconds, monitor.scan
+        )
+        snapshot = StatsSnapshot(
+            lambda: handlers.get_stats(runtime.unit_of_work()),
+            max_age=settings.stats_max_age_seconds,
+        )
+        app.state.stats = snapshot
+        runtime.workers["stats"] = Periodic(
+            "stats", settings.stats_max_age_seconds / 2, snapshot.keep_warm
         )
 
     def install(target: FastAPI) -> None:

@@ -20,3 +20,5 @@ class Settings(ServiceSettings):
     checkpoint_interval_seconds: float = Field(default=300, gt=0)
     # How often the deadline monitor looks for deadlines due soon or passed.
     deadline_scan_seconds: float = Field(default=60, gt=0)
+    # How old GET /v1/stats may be once computing it takes seconds (a large read model).
+    stats_max_age_seconds: float = Field(default=60, gt=0)

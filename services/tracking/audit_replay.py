@@ -1,0 +1,158 @@
+"""The read models folded again from the archive (`POST /v1/audit/replay`): compared with
+the live ones and, on request, made equal to them.
+
+The fold is `history.Fold`, fed the archive page by page in a worker thread (the event loop
+stays free); the views are compared with the live ones as they are paged in. Applying takes
+the archive's writer lock first, so that no event is projected meanwhile, stages the rebuilt
+rows and deadlines and writes only what differs (`adapters.rebuild`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from services.tracking.adapters.archive_store import ArchiveStore
+from services.tracking.adapters.driver import consume_in_thread
+from services.tracking.adapters.rebuild import (
+    Rebuild,
+    deadline_records,
+    live_views,
+    request_record,
+)
+from services.tracking.domain.deadline_plan import plan_deadlines
+from services.tracking.domain.history import Fold
+from services.tracking.domain.view import RequestView, to_document
+from shared.db import UnitOfWork
+
+_STAGING_BATCH = 5000
+_SHOWN = 20  # differing requests and unreadable events named in the answer
+
+
+async def replay(
+    uow: UnitOfWork,
+    *,
+    until_position: int | None = None,
+    as_of: datetime | None = None,
+    apply: bool = False,
+) -> dict[str, Any]:
+    """Rebuild every request's view from the archive (whole, or up to a position or a
+    moment); a whole replay is compared with the live read model. With `apply` (whole
+    replay only) the live read models, the views and the deadlines, are made equal to the
+    rebuilt ones, with no event projected meanwhile."""
+    whole = until_position is None and as_of is None
+    fold = Fold(at=as_of, position=until_position, trusted=True)
+    differing: tuple[int, list[str]] = (0, [])
+    written: dict[str, int] = {}
+    with _fewer_collections():
+        async with uow:
+            store = ArchiveStore(uow.session)
+            if apply and whole:
+                await store.lock()
+            await store.consume(fold.feed, until_position=until_position)
+            if whole:
+                live = live_views(uow.session)
+                differing = await consume_in_thread(live, lambda p: _differing(fold.views, p))
+            if apply and whole:
+                rebuild = Rebuild(uow.session)
+                await rebuild.begin()
+                await _stage(rebuild, list(fold.views.values()))
+                written = await rebuild.merge()
+                await uow.commit()
+    outcome = fold.result()
+    return {
+        "events_replayed": outcome.events_applied,
+        "requests": len(outcome.views),
+        "by_status": dict(Counter(view.status for view in outcome.views.values())),
+        "unreadable": [{"position": p, "reason": why} for p, why in outcome.unreadable[:_SHOWN]],
+        "compared_with_live": whole,
+        "equal_to_live": differing[0] == 0 if whole else None,
+        "differing_count": differing[0] if whole else None,
+        "differing_requests": differing[1],
+        "applied": apply and whole,
+        "rows_changed": written,
+    }
+
+
+def _differing(
+    views: dict[str, RequestView], live: Iterator[tuple[str, str]]
+) -> tuple[int, list[str]]:
+    """How many requests' views differ between the fold and the live read model (one side
+    missing counts), and the first ones by id."""
+    differing: list[str] = []
+    seen: set[str] = set()
+    for request_id, text in live:
+        view = views.get(request_id)
+        if view is None or to_document(view) != orjson.loads(text):
+            differing.append(request_id)
+        if view is not None:
+            seen.add(request_id)
+    if len(seen) < len(views):
+        differing.extend(views.keys() - seen)
+    return len(differing), sorted(differing)[:_SHOWN]
+
+
+async def _stage(rebuild: Rebuild, views: list[RequestView]) -> None:
+    """Copy the rebuilt rows and deadlines to the staging tables; each batch is built (its
+    deadlines planned) in a worker thread while the batch before it is being copied."""
+    batches = [views[i : i + _STAGING_BATCH] for i in range(0, len(views), _STAGING_BATCH)]
+
+    def build(index: int) -> asyncio.Future[_Rows] | None:
+        if index >= len(batches):
+            return None
+        return asyncio.ensure_future(asyncio.to_thread(_rows, batches[index]))
+
+    pending = build(0)
+    for index in range(len(batches)):
+        assert pending is not None
+        request_rows, deadline_rows = await pending
+        pending = build(index + 1)
+        await rebuild.stage_requests(request_rows)
+        await rebuild.stage_deadlines(deadline_rows)
+
+
+_Rows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]
+
+
+def _rows(views: list[RequestView]) -> _Rows:
+    request_rows: list[tuple[Any, ...]] = []
+    deadline_rows: list[tuple[Any, ...]] = []
+    for view in views:
+        planned = plan_deadlines(view)
+        request_rows.append(request_record(view, planned))
+        deadline_rows.extend(deadline_records(planned))
+    return request_rows, deadline_rows
+
+
+_collections = threading.Lock()
+_replays_running = 0
+_default_threshold = gc.get_threshold()
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """While a replay runs, the young generation is collected every 50,000 allocations
+    instead of 700. The fold allocates a hundred objects an event and keeps the views: at
+    the default, the collector ran every few events and took a quarter of the replay's
+    time (measured: docs/benchmarks/tracking.md). The last replay to end restores it."""
+    global _replays_running, _default_threshold
+    with _collections:
+        if _replays_running == 0:
+            _default_threshold = gc.get_threshold()
+            gc.set_threshold(50_000, *_default_threshold[1:])
+        _replays_running += 1
+    try:
+        yield
+    finally:
+        with _collections:
+            _replays_running -= 1
+            if _replays_running == 0:
+                gc.set_threshold(*_default_threshold)
