@@ -38,3 +38,10 @@ clean:
 .PHONY: asyncapi
 asyncapi: $(BIN)/.installed
 	$(BIN)/python -m shared.asyncapi --output docs/asyncapi.yaml
+
+# The tracking benchmark at a million events (about 30 minutes; see docs/benchmarks/tracking.md).
+# EVENTS=200000 for a shorter run; MLA_BENCH_POSTGRES_URL to use a running PostgreSQL.
+EVENTS ?= 1000000
+.PHONY: bench-tracking
+bench-tracking: $(BIN)/.installed
+	$(BIN)/python -m bench.tracking --events $(EVENTS) --json docs/benchmarks/tracking.json

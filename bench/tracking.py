@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -31,6 +32,8 @@ from shared.db import UnitOfWork, create_engine, session_factory
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Stopped with SIGTERM, still stop the PostgreSQL this run started (the `with` below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with postgres_server() as server:
         url = fresh_database(server, "mla_tracking_bench")
         report = asyncio.run(_run(args, url, server))

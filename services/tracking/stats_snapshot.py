@@ -29,10 +29,14 @@ class StatsSnapshot:
         *,
         max_age: float = 60.0,
         cheap: float = 0.25,
+        exact_below: int = 100_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._compute = compute
         self._max_age, self._cheap, self._clock = max_age, cheap, clock
+        # Below this many requests the answer is always exact, however slow a busy machine
+        # made the last computation: a small read model never gets stale statistics.
+        self._exact_below = exact_below
         self._latest: Statistics | None = None
         self._computed_at = float("-inf")
         self._took = float("inf")
@@ -40,7 +44,11 @@ class StatsSnapshot:
 
     async def current(self) -> Statistics:
         """The statistics now when they are cheap to compute, else the latest ones."""
-        if self._latest is None or self._took <= self._cheap:
+        if (
+            self._latest is None
+            or self._took <= self._cheap
+            or int(self._latest.get("total") or 0) < self._exact_below
+        ):
             return await self.refresh()
         if self._stale() and self._running is None:
             self._start().add_done_callback(_log_failure)

@@ -1,11 +1,11 @@
 """Read models rebuilt by a replay, compared with the live ones and merged into them.
 
-`live_views` pages through the live views as JSON text (parsed by the caller with orjson,
-20x faster than the driver's stdlib json). Applying copies (COPY, through the driver) the
-rebuilt rows into temporary tables shaped like the live ones, then writes only what
-differs: rows the replay does not have are deleted, rows it alone has are inserted, rows
-whose content changed are updated. A replay that agrees with the live read models writes
-nothing, and the indexes are left alone.
+`live_views` pages through the live views as JSON text, for the caller to parse with orjson
+(the driver would decode them with the standard library's json, several times slower).
+Applying copies (COPY, through the driver) the rebuilt rows into temporary tables shaped
+like the live ones, then writes only what differs: rows the replay does not have are
+deleted, rows it alone has are inserted, rows whose content changed are updated. A replay
+that agrees with the live read models writes nothing, and the indexes are left alone.
 """
 
 from __future__ import annotations

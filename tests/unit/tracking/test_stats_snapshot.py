@@ -41,7 +41,7 @@ async def test_quick_statistics_are_computed_for_every_request() -> None:
 async def test_slow_statistics_are_served_from_the_latest_until_it_is_too_old() -> None:
     clock = Clock()
     compute = Statistics(clock, seconds=6.0)
-    snapshot = StatsSnapshot(compute, max_age=60, clock=clock)
+    snapshot = StatsSnapshot(compute, max_age=60, exact_below=0, clock=clock)
     await snapshot.keep_warm()
 
     clock.now += 30
@@ -58,7 +58,7 @@ async def test_slow_statistics_are_served_from_the_latest_until_it_is_too_old() 
 async def test_keeping_warm_computes_only_what_is_missing_or_stale() -> None:
     clock = Clock()
     compute = Statistics(clock, seconds=6.0)
-    snapshot = StatsSnapshot(compute, max_age=60, clock=clock)
+    snapshot = StatsSnapshot(compute, max_age=60, exact_below=0, clock=clock)
 
     await snapshot.keep_warm()
     await snapshot.keep_warm()
@@ -71,8 +71,16 @@ async def test_keeping_warm_computes_only_what_is_missing_or_stale() -> None:
 async def test_requests_arriving_together_share_one_computation() -> None:
     clock = Clock()
     compute = Statistics(clock, seconds=0.01)
-    snapshot = StatsSnapshot(compute, max_age=60, clock=clock)
+    snapshot = StatsSnapshot(compute, max_age=60, exact_below=0, clock=clock)
 
     answers = await asyncio.gather(*(snapshot.refresh() for _ in range(5)))
 
     assert compute.runs == 1 and answers == [{"total": 1}] * 5
+
+
+async def test_a_small_read_model_gets_exact_statistics_however_slow_the_machine() -> None:
+    clock = Clock()
+    compute = Statistics(clock, seconds=6.0)
+    snapshot = StatsSnapshot(compute, max_age=60, clock=clock)
+
+    assert [await snapshot.current() for _ in range(3)] == [{"total": n} for n in (1, 2, 3)]
