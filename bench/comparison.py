@@ -108,8 +108,15 @@ async def run(server: str, events: list[Generated]) -> list[Row]:
     ours = await _tracking_live(
         await asyncio.to_thread(fresh_database, server, "mla_tracking_live"), events
     )
-    url = make_url(await asyncio.to_thread(fresh_database, server, "mla_eventsourcing"))
-    env = {
+    one_by_one = _environment(await asyncio.to_thread(fresh_database, server, "mla_es"))
+    in_batches = _environment(await asyncio.to_thread(fresh_database, server, "mla_es_batched"))
+    return [*ours, *_eventsourcing(one_by_one, events), _eventsourcing_batched(in_batches, events)]
+
+
+def _environment(database_url: str) -> dict[str, str]:
+    """The library's settings (its POSTGRES_* variables) for one database."""
+    url = make_url(database_url)
+    return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": url.database or "",
         "POSTGRES_HOST": url.host or "127.0.0.1",
@@ -117,7 +124,6 @@ async def run(server: str, events: list[Generated]) -> list[Row]:
         "POSTGRES_USER": url.username or "postgres",
         "POSTGRES_PASSWORD": url.password or "",
     }
-    return [*ours, *_eventsourcing(env, events)]
 
 
 async def _tracking_live(url: str, events: list[Generated]) -> list[Row]:
@@ -137,20 +143,40 @@ async def _tracking_live(url: str, events: list[Generated]) -> list[Row]:
     return [(what, "tracking (project_event)", len(events), seconds)]
 
 
+def _record(aggregates: dict[str, Lifecycle], generated: Generated) -> Lifecycle:
+    document = CloudEvent.from_bytes(generated.body)
+    at = document.time.isoformat()
+    aggregate = aggregates.get(document.subject)
+    if aggregate is None:
+        aggregate = Lifecycle(document.subject, document.type, at, document.data)
+        aggregates[document.subject] = aggregate
+    else:
+        aggregate.happen(document.type, at, document.data)
+    return aggregate
+
+
+def _eventsourcing_batched(env: dict[str, str], events: list[Generated], batch: int = 1000) -> Row:
+    """The library's bulk append: the aggregates changed by `batch` events saved together."""
+    app = Requests(env=env)
+    aggregates: dict[str, Lifecycle] = {}
+    started = time.perf_counter()
+    for start in range(0, len(events), batch):
+        changed = {
+            id(a): a for a in (_record(aggregates, g) for g in events[start : start + batch])
+        }
+        app.save(*changed.values())
+    appended = time.perf_counter() - started
+    app.close()
+    what = f"append, {batch:,} events a transaction"
+    return (what, "eventsourcing (Application.save)", len(events), appended)
+
+
 def _eventsourcing(env: dict[str, str], events: list[Generated]) -> list[Row]:
     app = Requests(env=env)
     aggregates: dict[str, Lifecycle] = {}
     started = time.perf_counter()
     for generated in events:
-        document = CloudEvent.from_bytes(generated.body)
-        at = document.time.isoformat()
-        aggregate = aggregates.get(document.subject)
-        if aggregate is None:
-            aggregate = Lifecycle(document.subject, document.type, at, document.data)
-            aggregates[document.subject] = aggregate
-        else:
-            aggregate.happen(document.type, at, document.data)
-        app.save(aggregate)
+        app.save(_record(aggregates, generated))
     appended = time.perf_counter() - started
     last = app.recorder.max_notification_id()
     started = time.perf_counter()

@@ -136,11 +136,9 @@ def fold_checked(entries: list[Entry]) -> dict[str, RequestView]:
     return fold.views
 
 
-async def copy_read_model(
-    connection: asyncpg.Connection, views: Iterable[RequestView]
-) -> list[tuple[Any, ...]]:
+async def copy_read_model(connection: asyncpg.Connection, views: Iterable[RequestView]) -> None:
     """Each view's row with its next deadline, and its deadlines, as the projector leaves
-    them; the request rows."""
+    them."""
     request_rows, deadline_rows = [], []
     for view in views:
         planned = plan_deadlines(view)
@@ -148,7 +146,12 @@ async def copy_read_model(
         deadline_rows.extend(deadline_records(planned))
     await _copy(connection, "requests", iter(request_rows), REQUEST_COLUMNS)
     await _copy(connection, "deadlines", iter(deadline_rows), DEADLINE_COLUMNS)
-    return request_rows
+
+
+async def request_rows(connection: asyncpg.Connection) -> list[tuple[Any, ...]]:
+    """The request rows as `request_record` gives them."""
+    columns = ", ".join("view::text" if c == "view" else c for c in REQUEST_COLUMNS)
+    return [tuple(row) for row in await connection.fetch(f"SELECT {columns} FROM requests")]
 
 
 async def copy_more_requests(

@@ -33,6 +33,12 @@ class Report:
         print(f"  {name}: {events / seconds:,.0f} events/s ({seconds:.1f} s)", flush=True)
         print(f"    {_brief(outcome)}", flush=True)
 
+    def seconds(self, prefix: str) -> float:
+        """The seconds of the step or measure whose name starts with `prefix`."""
+        found = [s for n, s in self.steps if n.startswith(prefix)]
+        found += [s for n, _, s, _ in self.rates if n.startswith(prefix)]
+        return found[0]
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -60,7 +66,7 @@ class Report:
         for latency in self.latencies:
             met = "yes" if latency.p99 <= TARGETS["query_p99_ms"] else "no"
             print(
-                f"| {latency.name} | {latency.rows} | {latency.p50:.1f} | {latency.p99:.1f} | "
+                f"| {latency.name} | {latency.rows} | {latency.p50:.2f} | {latency.p99:.2f} | "
                 f"{latency.runs} | {met} |"
             )
         if self.comparison:
