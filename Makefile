@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # databases and topic.
 WORKERS ?= 2
 
-.PHONY: run test lint typecheck install clean
+.PHONY: run test faults lint typecheck install clean browser
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +19,25 @@ install: $(BIN)/.installed
 run: $(BIN)/.installed
 	$(BIN)/python -m devstack run
 
-test: $(BIN)/.installed
+# The dashboard's browser test (tests/browser) drives headless Chromium: Debian's package,
+# installed here when missing (Playwright's own browser download is not used).
+CHROMIUM ?= /usr/bin/chromium
+
+browser:
+	@test -x $(CHROMIUM) || { \
+		echo "installing Debian's chromium for the dashboard's browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	}
+
+test: $(BIN)/.installed browser
 	$(BIN)/ruff check .
 	$(BIN)/mypy shared services/intake/domain services/routing/domain services/tracking/domain services/notify/domain
 	$(BIN)/python -m devstack test -- -n $(WORKERS) --dist loadfile -q
+
+# The fault suite alone (it also runs within `make test`): faults under load, then every
+# promise checked, and the table of what was done and found.
+faults: $(BIN)/.installed
+	$(BIN)/python -m devstack test -- -q tests/faults
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bench import corpus
+from shared.personal_data.request_fields import seal_details
+from shared.personal_data.sealing import DataKey
 from shared.request.model import RequestDetails
 
 CASES = 4000
@@ -64,7 +66,10 @@ class DetailsWriter:
                 "name": "Supreme Public Prosecution Office of the Republic of Serbia",
                 "country": "RS",
             }
-        return case, RequestDetails.model_validate(document)
+        # As intake stores them: the personal fields sealed under the request's own key.
+        plain = RequestDetails.model_validate(document).model_dump(mode="json")
+        sealed = seal_details(plain, DataKey.generate(f"bench-{self._random.getrandbits(64):x}"))
+        return case, RequestDetails.model_validate(sealed)
 
     def _case(self) -> dict[str, Any]:
         rnd = self._random

@@ -22,6 +22,7 @@ class Report:
     steps: list[tuple[str, float]] = field(default_factory=list)
     rates: list[tuple[str, int, float, dict[str, Any]]] = field(default_factory=list)
     latencies: list[Latency] = field(default_factory=list)
+    stats_check: dict[str, Any] = field(default_factory=dict)
     comparison: list[tuple[str, str, int, float]] = field(default_factory=list)
 
     def step(self, name: str, seconds: float) -> None:
@@ -69,6 +70,9 @@ class Report:
                 f"| {latency.name} | {latency.rows} | {latency.p50:.2f} | {latency.p99:.2f} | "
                 f"{latency.runs} | {met} |"
             )
+        if self.stats_check:
+            check = ", ".join(f"{k}={v}" for k, v in self.stats_check.items())
+            print(f"\nthe stats' tallies against an aggregation over every request: {check}")
         if self.comparison:
             print("\n| same events, same PostgreSQL | implementation | events | events/s |")
             print("|---|---|---:|---:|")

@@ -137,6 +137,9 @@ async def _queries(report: Report, uow: Any, args: argparse.Namespace) -> None:
     filters = measure.list_filters(measure.now(), report.office or "")
     report.latencies = await measure.list_latencies(uow, filters, args.runs)
     report.latencies.extend(await measure.stats_latencies(uow, args.stats_runs))
+    seconds, outcome = await measure.stats_checked(uow)
+    report.step("stats aggregated over every request (the check of the tallies)", seconds)
+    report.stats_check = outcome
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -16,11 +16,14 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from devstack.access import ensure_token_key, example_tokens
 from devstack.broker import EmbeddedBroker, free_port
 from devstack.postgres import EmbeddedPostgres
 from devstack.provision import create_database, create_topics, migrate
 from devstack.services import ROOT, SERVICES
 from devstack.settings import StackSettings
+from shared.personal_data.master_key import ensure_master_key
+from shared.personal_data.postgres_vault import MIGRATIONS as VAULT_MIGRATIONS
 from shared.request.model import EXAMPLE_REQUEST
 
 
@@ -36,6 +39,14 @@ def migrate_all() -> int:
             say(f"created database {spec.database_name()}")
         migrate(url, spec.migrations)
         say(f"migrated {spec.name}")
+    # The key vault, shared by the services that seal personal data (intake's settings say
+    # where it is: intake makes and destroys the keys).
+    vault_url: str = SERVICES[0].settings().vault_url  # type: ignore[attr-defined]
+    vault_name = make_url(vault_url).database or "mla_vault"
+    if asyncio.run(create_database(vault_url, vault_name)):
+        say(f"created database {vault_name}")
+    migrate(vault_url, VAULT_MIGRATIONS)
+    say("migrated the key vault")
     return 0
 
 
@@ -79,6 +90,8 @@ def run() -> int:
                 os.environ.setdefault(
                     f"{spec.env_prefix}KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap_servers
                 )
+        _ensure_personal_data_key(settings.dir)
+        token_key = ensure_token_key(settings.dir)
         migrate_all()
         bootstrap = SERVICES[0].settings().kafka_bootstrap_servers
         created = create_topics(bootstrap, settings.partitions)
@@ -88,7 +101,7 @@ def run() -> int:
         )
         services = [_start_service(spec.module, settings.dir) for spec in SERVICES]
         _wait_ready(lambda: stop_requested)
-        _print_welcome()
+        _print_welcome(example_tokens(token_key))
         while not stop_requested:
             for process in services:
                 if process.poll() is not None:
@@ -111,6 +124,16 @@ def run() -> int:
             postgres.stop()
         say("stopped")
     return 0
+
+
+def _ensure_personal_data_key(stack_dir: Path) -> None:
+    """The master key of the personal data, made once beside the stack's data and kept
+    with it: without it, the personal data of every stored request is unreadable."""
+    path = stack_dir / "keys" / "personal-data.key"
+    for prefix in ("INTAKE_", "TRACKING_"):
+        os.environ.setdefault(f"{prefix}PERSONAL_DATA_KEY_FILE", str(path))
+    if ensure_master_key(Path(os.environ["INTAKE_PERSONAL_DATA_KEY_FILE"])):
+        say(f"made the personal-data master key {path} (keep it with .stack)")
 
 
 def _start_service(module: str, stack_dir: Path) -> subprocess.Popen[bytes]:
@@ -141,20 +164,32 @@ def _wait_ready(stopping: object, timeout: float = 90) -> None:
             time.sleep(0.3)
 
 
-def _print_welcome() -> None:
+def _print_welcome(tokens: dict[str, str]) -> None:
     say("")
     say("The system is up:")
     for spec in SERVICES:
         port = spec.settings().port
         say(f"  {spec.name:<9} http://127.0.0.1:{port}   (API docs: http://127.0.0.1:{port}/docs)")
+    say("")
+    say("Tokens for 24 hours (README, Access; `.venv/bin/mla-token` issues others):")
+    for name, token in tokens.items():
+        say(f"  export MLA_{name.upper()}_TOKEN={token}")
+    tracking = next(spec for spec in SERVICES if spec.name == "tracking").settings().port
+    say("")
+    say(f"The operators' dashboard: http://127.0.0.1:{tracking}/dashboard")
+    say("  (sign in with the operator's or the auditor's token above)")
     body = json.dumps(EXAMPLE_REQUEST, ensure_ascii=False)
     intake = SERVICES[0].settings().port
     say("")
-    say("Submit the example request:")
+    say("Submit the example request as the example authority (si-dsp-ljubljana):")
     say(f"  curl -s -X POST http://127.0.0.1:{intake}/v1/requests \\")
+    say('       -H "Authorization: Bearer $MLA_AUTHORITY_TOKEN" \\')
     say("       -H 'Content-Type: application/json' -H 'Idempotency-Key: example-1' \\")
     say(f"       -d {shlex.quote(body)}")
-    say(f"then follow it: curl -s http://127.0.0.1:{SERVICES[2].settings().port}/v1/requests/<id>")
+    say(
+        'then follow it: curl -s -H "Authorization: Bearer $MLA_OPERATOR_TOKEN" '
+        f"http://127.0.0.1:{SERVICES[2].settings().port}/v1/requests/<id>"
+    )
     say("")
     say("Ctrl-C stops everything.")
 

@@ -39,7 +39,12 @@ SCHEMAS = "#/components/schemas/"
 
 # Which service emits which event types (ARCHITECTURE.md: what each service owns).
 PRODUCERS: dict[str, tuple[str, ...]] = {
-    "intake": ("mla.request.received", "mla.request.withdrawn", "mla.request.closed"),
+    "intake": (
+        "mla.request.received",
+        "mla.request.withdrawn",
+        "mla.request.closed",
+        "mla.request.personal_data_erased",
+    ),
     "routing": (
         "mla.request.routed",
         "mla.request.routing_failed",
@@ -77,7 +82,10 @@ receipt to closure, as CloudEvents 1.0 in structured JSON mode
   published is never rewritten.
 - A message that cannot be processed goes, unchanged, to the dead-letter topic with the
   reason in its headers.
-- Payloads carry personal data (names of persons, facts of a case): treat the topic as such.
+- The personal data of a request (persons concerned, facts of the case, free text, contacts)
+  travels sealed under the request's own key (`SealedValue`: AES-256-GCM); once the key is
+  destroyed (`mla.request.personal_data_erased`) no copy of it can be read. Events published
+  before sealing carry it in the clear: treat the topic as holding personal data.
 """
 
 

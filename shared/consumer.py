@@ -34,7 +34,7 @@ from shared.db import is_transient
 from shared.events.catalogue import Payload, read_payload
 from shared.events.envelope import CloudEvent, EnvelopeError
 from shared.eventstore import ConcurrencyError
-from shared.kafka import TRANSIENT_KAFKA_ERRORS, make_producer
+from shared.kafka import TRANSIENT_KAFKA_ERRORS, make_producer, message_mark, messages_replaced
 from shared.metrics import CONSUMER_RETRIES, EVENTS_CONSUMED
 from shared.settings import ServiceSettings
 
@@ -95,6 +95,10 @@ class EventConsumer:
         self._dlq: AIOKafkaProducer | None = None
         self._stopping = asyncio.Event()
         self.positions: dict[TopicPartition, int] = {}
+        # The last message handled in each partition, and a copy of those marks taken when
+        # the broker stopped answering (see `_after_outage`).
+        self._marks: dict[TopicPartition, tuple[int, int]] = {}
+        self._outage_marks: dict[TopicPartition, tuple[int, int]] = {}
 
     def stop(self) -> None:
         """Finish the message in hand, commit offsets and return from `run()`."""
@@ -113,7 +117,9 @@ class EventConsumer:
                     for message in messages:
                         await self._process(message)
                         self.positions[tp] = message.offset + 1
-                await self.commit_offsets()
+                        self._marks[tp] = message_mark(message.offset, message.value)
+                if await self.commit_offsets() and self._outage_marks:
+                    await self._after_outage()
         except _Stopping:
             pass
         finally:
@@ -122,24 +128,55 @@ class EventConsumer:
                 await asyncio.wait_for(self._consumer.stop(), 10)
             await self._close_dlq()
 
-    async def commit_offsets(self, partitions: set[TopicPartition] | None = None) -> None:
-        """Commit the next offset of every handled message (offset + 1)."""
+    async def commit_offsets(self, partitions: set[TopicPartition] | None = None) -> bool:
+        """Commit the next offset of every handled message (offset + 1); False when the
+        broker did not take the commit."""
         if self._consumer is None:
-            return
+            return False
         offsets = {
             tp: offset
             for tp, offset in self.positions.items()
             if partitions is None or tp in partitions
         }
         if not offsets:
-            return
+            return True
         try:
             # Bounded: with the coordinator gone a commit can wait for ever, and an uncommitted
             # offset costs only a redelivery that changes nothing.
             await asyncio.wait_for(self._consumer.commit(offsets), 10)
+            return True
         except TRANSIENT_KAFKA_ERRORS as exc:  # TimeoutError among them
             # Not fatal: the events are recorded as processed, a redelivery changes nothing.
             log.warning("consumer.commit_failed", error=type(exc).__name__)
+            self._outage_marks = self._outage_marks or dict(self._marks)
+            return False
+
+    async def _after_outage(self) -> None:
+        """The broker answers again: is its log still the one read before? A broker that
+        lost it (the embedded one keeps nothing across a restart) writes a new log from
+        offset 0, and this consumer's positions in the old one would skip the new log's
+        first messages: those partitions are read again from their beginning (what was
+        handled already is skipped by `processed_events`)."""
+        assert self._consumer is not None
+        marks, self._outage_marks = self._outage_marks, {}
+        try:
+            replaced = await messages_replaced(self._settings.kafka_bootstrap_servers, marks)
+        except TRANSIENT_KAFKA_ERRORS:
+            self._outage_marks = marks  # not yet: asked again after the next commit
+            return
+        owned = self._consumer.assignment()
+        for tp in replaced:
+            self._marks.pop(tp, None)
+            self.positions.pop(tp, None)
+            if tp in owned:
+                await self._consumer.seek_to_beginning(tp)
+                # The commit that showed the broker back wrote this consumer's old positions
+                # into the new log's group: replaced by the beginning, or the next owner of
+                # the partition would resume there and skip what lies before.
+                self.positions[tp] = 0
+        if replaced:
+            await self.commit_offsets()
+            log.warning("consumer.log_replaced", partitions=sorted(tp.partition for tp in replaced))
 
     async def _start_consumer(self) -> AIOKafkaConsumer:
         backoff = self._backoff()
@@ -154,6 +191,7 @@ class EventConsumer:
                 rebalance_timeout_ms=self._settings.consumer_rebalance_timeout_ms,
                 session_timeout_ms=self._settings.consumer_session_timeout_ms,
                 heartbeat_interval_ms=self._settings.consumer_heartbeat_ms,
+                metadata_max_age_ms=self._settings.consumer_metadata_max_age_ms,
             )
             consumer.subscribe([self._settings.topic], listener=_Rebalance(self))
             try:

@@ -24,11 +24,30 @@ TRANSIENT_DB_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+# SQLSTATEs of a server that cannot serve right now: class 08 (connection exceptions), and
+# 57P01-57P03 (shut down by an administrator, crashed, starting or stopping). A restart of
+# PostgreSQL answers with these while it goes down and comes up.
+_UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03")
+
+
 def is_transient(exc: BaseException) -> bool:
     """True when `exc` is an outage of the database (retry), not a fault of the work."""
-    if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
-        return True
+    if isinstance(exc, sqlalchemy.exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        state = _sqlstate(exc.orig)
+        if state is not None and state.startswith(_UNAVAILABLE_STATES):
+            return True
     return isinstance(exc, TRANSIENT_DB_ERRORS)
+
+
+def _sqlstate(error: BaseException | None) -> str | None:
+    # The driver's error, or the one it wraps (SQLAlchemy's asyncpg adapter).
+    for candidate in (error, getattr(error, "__cause__", None)):
+        state = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(state, str):
+            return state
+    return None
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:

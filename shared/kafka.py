@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import zlib
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -70,19 +71,53 @@ async def broker_reachable(bootstrap_servers: str, timeout: float = 2.0) -> bool
         await client.close()
 
 
-async def topic_is_empty(bootstrap_servers: str, topic: str) -> bool:
-    """True when the topic exists and no message was ever written to it (every partition's
-    end offset is 0): a broker that has just lost, or never had, its log."""
+async def end_offsets(bootstrap_servers: str, topic: str) -> dict[int, int]:
+    """The end offset of each partition of the topic ({} when it does not exist)."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
-    await consumer.start()
     try:
+        await consumer.start()
         partitions = consumer.partitions_for_topic(topic)
         if not partitions:
             await consumer.topics()  # refreshes metadata
             partitions = consumer.partitions_for_topic(topic) or set()
         if not partitions:
-            return False
+            return {}
         ends = await consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
-        return all(offset == 0 for offset in ends.values())
+        return {tp.partition: offset for tp, offset in ends.items()}
     finally:
         await consumer.stop()
+
+
+async def messages_replaced(
+    bootstrap_servers: str, marks: dict[TopicPartition, tuple[int, int]]
+) -> set[TopicPartition]:
+    """The partitions whose message at a marked offset is not the marked one any more (by the
+    CRC-32 of its value): the broker lost its log and writes a new one (the embedded broker
+    keeps nothing across a restart). A Kafka that keeps its log answers the empty set."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        enable_auto_commit=False,
+        auto_offset_reset="latest",  # an offset past the end reads nothing: replaced
+        request_timeout_ms=10_000,
+    )
+    try:
+        await consumer.start()
+        replaced = set()
+        for tp, (offset, crc) in marks.items():
+            consumer.assign([tp])
+            consumer.seek(tp, offset)
+            records = (await consumer.getmany(tp, timeout_ms=2000, max_records=1)).get(tp, [])
+            if not records or records[0].offset != offset or _crc(records[0].value) != crc:
+                replaced.add(tp)
+        return replaced
+    finally:
+        await consumer.stop()
+
+
+def message_mark(offset: int, value: bytes | None) -> tuple[int, int]:
+    """What `messages_replaced` compares: the offset and the CRC-32 of the value."""
+    return offset, _crc(value)
+
+
+def _crc(value: bytes | None) -> int:
+    return zlib.crc32(value or b"")

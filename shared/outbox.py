@@ -18,18 +18,21 @@ import sqlalchemy as sa
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaTimeoutError
+from aiokafka.partitioner import murmur2
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.backoff import Backoff
 from shared.db import is_transient
 from shared.events.envelope import CONTENT_TYPE
-from shared.kafka import TRANSIENT_KAFKA_ERRORS, ensure_topics, topic_is_empty
+from shared.kafka import TRANSIENT_KAFKA_ERRORS, end_offsets, ensure_topics
 from shared.metrics import OUTBOX_PUBLISHED
 from shared.settings import ServiceSettings
 
 log = structlog.get_logger("shared.outbox")
 
 BATCH_SIZE = 500
+# How often a relay asks the broker whether it still holds what it acknowledged.
+LOG_CHECK_SECONDS = 5.0
 
 
 class OutboxRelay:
@@ -57,6 +60,10 @@ class OutboxRelay:
         # Puts the service's whole history back on the outbox (see `_heal`).
         self._history = history
         self._healed = False
+        # The highest offset the broker acknowledged in each partition, since the history
+        # was last queued: a broker whose log ends before it has lost that log.
+        self._acked: dict[int, int] = {}
+        self._log_checked = 0.0
 
     def wake(self) -> None:
         """Publish now rather than at the next poll (called after a commit)."""
@@ -103,11 +110,13 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
+            partitions = await self._partitions(producer)
             sends = [
                 await producer.send(
                     self._settings.topic,
                     value=row.body,
                     key=row.key.encode(),
+                    partition=partition_of(row.key.encode(), partitions),
                     headers=[
                         ("content-type", CONTENT_TYPE.encode()),
                         ("ce_type", row.type.encode()),
@@ -121,8 +130,16 @@ class OutboxRelay:
             _, pending = await asyncio.wait(sends, timeout=self._settings.publish_timeout_seconds)
             if pending:
                 raise KafkaTimeoutError(f"{len(pending)} event(s) not acknowledged in time")
+            lost = False
             for send in sends:
-                send.result()  # raises the broker's error, if any
+                acknowledged = send.result()  # raises the broker's error, if any
+                partition, offset = acknowledged.partition, acknowledged.offset
+                lost = lost or offset <= self._acked.get(partition, -1)
+                self._acked[partition] = max(offset, self._acked.get(partition, -1))
+            if lost:
+                # An offset given again: the broker started a new log since the last batch.
+                self._healed = False
+                self._acked.clear()
             await session.execute(
                 sa.delete(self._outbox).where(self._outbox.c.id.in_([row.id for row in rows]))
             )
@@ -130,20 +147,55 @@ class OutboxRelay:
         log.debug("outbox.published", count=len(rows))
         return len(rows)
 
+    async def _partitions(self, producer: AIOKafkaProducer) -> int:
+        """How many partitions the events are spread over: the topic's, but never more than
+        `topic_partitions` when this service provisions the topic. A broker that lost the
+        topic re-creates it with its own default count when any client asks for it first
+        (the embedded one makes 4): partitions beyond the configured ones may be unknown to
+        the consumers, and an event written there would wait unread."""
+        known = len(await producer.partitions_for(self._settings.topic))
+        if self._settings.provision_topics:
+            return min(known, self._settings.topic_partitions)
+        return known
+
     async def _heal(self) -> None:
-        """Once per broker connection: if the topic is empty while this service has a
-        history, the broker lost its log (the embedded broker keeps nothing across a
-        restart). Events already published but not yet consumed would be lost with it, so
-        the whole history is queued again; consumers skip what they already handled."""
-        if self._history is None or self._healed:
+        """When the broker has lost its log (the embedded broker keeps nothing across a
+        restart), events already published but not yet consumed are lost with it: the
+        whole history is queued again, and consumers skip what they already handled.
+
+        A lost log shows three ways: the topic is empty at the first connection after a
+        start or an outage while this service has a history; an offset this relay was
+        already given is given again (`publish_batch`); or, checked every few seconds, a
+        partition ends before an offset the broker acknowledged. Under load the first can
+        miss (another service publishes to the new log first); the others cannot."""
+        if self._history is None:
             return
-        if await topic_is_empty(self._settings.kafka_bootstrap_servers, self._settings.topic):
-            async with self._sessions() as session, session.begin():
-                await session.execute(sa.select(sa.func.pg_advisory_xact_lock(self._lock_key)))
-                count = await self._history(session)
-            if count:
-                log.warning("outbox.history_requeued", count=count)
-        self._healed = True
+        if not self._healed:
+            ends = await end_offsets(self._settings.kafka_bootstrap_servers, self._settings.topic)
+            empty = bool(ends) and not any(ends.values())
+            if (empty and not self._acked) or not self._acked_still_held(ends):
+                await self._requeue_history()
+            self._healed = True
+            self._log_checked = asyncio.get_running_loop().time()
+            return
+        now = asyncio.get_running_loop().time()
+        if self._acked and now - self._log_checked >= LOG_CHECK_SECONDS:
+            self._log_checked = now
+            ends = await end_offsets(self._settings.kafka_bootstrap_servers, self._settings.topic)
+            if not self._acked_still_held(ends):
+                await self._requeue_history()
+
+    def _acked_still_held(self, ends: dict[int, int]) -> bool:
+        return all(ends.get(partition, 0) > offset for partition, offset in self._acked.items())
+
+    async def _requeue_history(self) -> None:
+        assert self._history is not None
+        async with self._sessions() as session, session.begin():
+            await session.execute(sa.select(sa.func.pg_advisory_xact_lock(self._lock_key)))
+            count = await self._history(session)
+        self._acked.clear()
+        if count:
+            log.warning("outbox.history_requeued", count=count)
 
     async def _drain(self) -> None:
         while await self.publish_batch() == BATCH_SIZE:
@@ -208,3 +260,10 @@ class OutboxRelay:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), timeout=seconds)
         self._wakeup.clear()
+
+
+def partition_of(key: bytes, partitions: int) -> int:
+    """The partition of a key among the first `partitions`: Kafka's default partitioner
+    (murmur2), so that a request's events land where any Kafka client would put them."""
+    hashed: int = murmur2(key)
+    return (hashed & 0x7FFFFFFF) % partitions

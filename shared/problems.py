@@ -22,11 +22,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.db import is_transient
 from shared.eventstore import ConcurrencyError
+from shared.security_headers import secure
 
 log = structlog.get_logger("shared.problems")
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://mla.example/problems/"
+CORRELATION_HEADER = "X-Correlation-ID"
+_HTTP_TITLES = {
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Content too large",
+    429: "Too many requests",
+}
 
 
 class ProblemError(Exception):
@@ -41,6 +49,8 @@ class ProblemError(Exception):
         self.detail = detail
         self.errors = errors
         self.extra = extra
+        # Response headers a refusal needs (Retry-After of a 429); a subclass fills them in.
+        self.headers: dict[str, str] = {}
 
 
 class NotFoundError(ProblemError):
@@ -94,9 +104,12 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
-        return problem_response(
+        response = problem_response(
             exc.status, exc.type_, exc.title, exc.detail, request, errors=exc.errors, **exc.extra
         )
+        # getattr: a subclass whose own __init__ skips ProblemError's has none.
+        response.headers.update(getattr(exc, "headers", {}))
+        return response
 
     @app.exception_handler(ConcurrencyError)
     async def _concurrent(request: Request, exc: ConcurrencyError) -> JSONResponse:
@@ -124,30 +137,46 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
-        return problem_response(
+        title = _HTTP_TITLES.get(exc.status_code, "Error")
+        response = problem_response(
             exc.status_code, f"http-{exc.status_code}", title, str(exc.detail), request
         )
+        response.headers.update(exc.headers or {})  # Allow (405), WWW-Authenticate (401)
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette calls this outside every middleware, after the correlation id was unbound
+        # from the log context and before any header was added: it does both itself.
+        correlation_id = getattr(request.state, "correlation_id", None)
         if is_transient(exc):
             # The database is unreachable: nothing was written, the caller may retry.
-            log.warning("http.database_unavailable", path=request.url.path)
+            log.warning(
+                "http.database_unavailable", path=request.url.path, correlation_id=correlation_id
+            )
             response = problem_response(
                 503,
                 "service-unavailable",
                 "Service unavailable",
                 "The database is unreachable; nothing was stored. Retry shortly.",
                 request,
+                correlation_id=correlation_id,
             )
             response.headers["Retry-After"] = "5"
-            return response
-        log.exception("http.unexpected_error", path=request.url.path)
-        return problem_response(
-            500,
-            "internal-error",
-            "Internal error",
-            "The request could not be completed. Quote the correlation id to the operators.",
-            request,
-        )
+        else:
+            # The exception (SQL text included) goes to the log only, never to the caller.
+            log.exception(
+                "http.unexpected_error", path=request.url.path, correlation_id=correlation_id
+            )
+            response = problem_response(
+                500,
+                "internal-error",
+                "Internal error",
+                "The request could not be completed. Quote the correlation id to the operators.",
+                request,
+                correlation_id=correlation_id,
+            )
+        if correlation_id:
+            response.headers[CORRELATION_HEADER] = correlation_id
+        secure(response.headers)
+        return response

@@ -120,8 +120,10 @@ def build_runtime(
 def lifespan_of(
     make_runtime: Callable[[], Runtime],
     on_start: Callable[[Runtime], Awaitable[None]] | None = None,
+    on_stop: Callable[[], Awaitable[None]] | None = None,
 ) -> Callable[[FastAPI], Any]:
-    """A lifespan that builds the runtime at start-up (never at import) and stops it."""
+    """A lifespan that builds the runtime at start-up (never at import) and stops it;
+    `on_stop` closes what `on_start` opened, once the workers that used it have stopped."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -134,6 +136,8 @@ def lifespan_of(
             yield
         finally:
             await runtime.stop()
+            if on_stop is not None:
+                await on_stop()
 
     return lifespan
 

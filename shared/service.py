@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.auth import install_auth, require_rules, verifier_of
 from shared.consumer import Handler
 from shared.http import broker_check, create_app, database_check, operations_router
 from shared.runtime import Runtime, build_runtime, lifespan_of
@@ -25,6 +26,7 @@ def create_service_app(
     processed: sa.Table | None = None,
     handler: Handler | None = None,
     on_start: Callable[[Runtime], Awaitable[None]] | None = None,
+    on_stop: Callable[[], Awaitable[None]] | None = None,
     history: Callable[[AsyncSession], Awaitable[int]] | None = None,
 ) -> FastAPI:
     """The app of a service: its routes (`install`), health and metrics, and a lifespan
@@ -43,7 +45,10 @@ def create_service_app(
         return holder["runtime"]
 
     app = create_app(
-        title=title, description=description, lifespan=lifespan_of(make_runtime, on_start)
+        title=title,
+        description=description,
+        lifespan=lifespan_of(make_runtime, on_start, on_stop),
+        settings=settings,
     )
     app.state.settings = settings
     install(app)
@@ -55,4 +60,6 @@ def create_service_app(
             }
         )
     )
+    install_auth(app, verifier_of(settings))
+    require_rules(app)
     return app

@@ -5,7 +5,9 @@
 (or one compose file) without stepping on each other's variables.
 """
 
-from pydantic import Field
+from pathlib import Path
+
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LIFECYCLE_TOPIC = "mla.request-lifecycle"
@@ -42,8 +44,43 @@ class ServiceSettings(BaseSettings):
     consumer_session_timeout_ms: int = Field(default=10_000, ge=1_000)
     consumer_rebalance_timeout_ms: int = Field(default=3_000, ge=100)
     consumer_heartbeat_ms: int = Field(default=1_000, ge=100)
+    # How stale the consumer's view of the topic may grow: a topic that gained partitions
+    # (re-created by a broker that lost it, or grown by an operator) is read in full within
+    # this time.
+    consumer_metadata_max_age_ms: int = Field(default=10_000, ge=1_000)
     # A message whose handler keeps raising a non-infrastructure error goes to the DLQ after this.
     handler_max_attempts: int = Field(default=5, ge=1)
+    # Bearer tokens (shared/auth): in production the identity provider's key set; otherwise
+    # the HS256 key the services share, inline or in a file (`make run` writes that file on
+    # its first start). Tokens must name this issuer and audience.
+    auth_jwks_url: str | None = None
+    auth_shared_key: SecretStr | None = None
+    auth_shared_key_file: Path | None = Path(".stack/keys/auth-shared.key")
+    auth_issuer: str = "mla-tracker"
+    auth_audience: str = "mla-tracker"
+    # The largest request body the HTTP API reads (larger: 413, unread). Every body of the
+    # API is a JSON document of a few kilobytes; a megabyte leaves room for the largest.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Requests per second one client may sustain, and the burst it may spend at once (429
+    # with Retry-After beyond it; per instance, see shared/rate_limit.py). A client is the
+    # principal a verified token names, or the peer address of a call without a token.
+    # 0 turns it off. The defaults only stop a runaway client; the real limit belongs in
+    # front, at the gateway.
+    rate_limit_per_second: float = Field(default=100.0, ge=0)
+    rate_limit_burst: int = Field(default=1000, ge=1)
+    # What one peer address may send with credentials, whichever principals they name: a
+    # coarse guard against a flood of forged tokens. Far above one principal's allowance,
+    # because many principals may share an address (a gateway, a NAT; behind an ingress
+    # every call comes from the ingress). 0 turns it off.
+    rate_limit_per_address_per_second: float = Field(default=1000.0, ge=0)
+    rate_limit_per_address_burst: int = Field(default=10_000, ge=1)
+    # Browser origins allowed to call the API (comma-separated, e.g.
+    # `https://dashboard.example`); empty: no cross-origin browser access at all.
+    cors_allowed_origins: str = ""
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_allowed_origins.split(",") if origin.strip()]
 
     @property
     def dlq_topic(self) -> str:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.faults.report import print_table
 from tests.support.infra import kafka_bootstrap, postgres_url
 from tests.support.stack import RunningStack, start_stack
 
@@ -29,3 +31,8 @@ async def stack(pg_server: str, kafka: str, worker_id: str) -> AsyncIterator[Run
     running = await start_stack(ARTIFACTS / "logs" / f"stack-{worker_id}")
     yield running
     running.stop_all()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The fault suite's table, when it ran (tests/faults/report.py)."""
+    print_table(terminalreporter)

@@ -6,3 +6,5 @@ CREATE DATABASE mla_intake OWNER mla;
 CREATE DATABASE mla_routing OWNER mla;
 CREATE DATABASE mla_tracking OWNER mla;
 CREATE DATABASE mla_notify OWNER mla;
+-- The key vault of the personal data, shared by intake and tracking (shared/personal_data/).
+CREATE DATABASE mla_vault OWNER mla;

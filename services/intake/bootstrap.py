@@ -9,6 +9,7 @@ from services.intake.adapters.repository import requeue_owned_history
 from services.intake.adapters.tables import outbox, processed_events
 from services.intake.entrypoints import api
 from services.intake.settings import Settings
+from shared.personal_data.service_vault import ServiceKeyVault
 from shared.service import create_service_app
 
 SERVICE = "intake"
@@ -16,14 +17,20 @@ SERVICE = "intake"
 
 def create(settings: Settings | None = None) -> FastAPI:
     """The intake app; nothing connects until its lifespan starts."""
-    return create_service_app(
+    settings = settings or Settings()
+    keys = ServiceKeyVault(settings)
+    app = create_service_app(
         service=SERVICE,
         title="MLA intake",
         description="Takes requests for international legal assistance in and closes them.",
-        settings=settings or Settings(),
+        settings=settings,
         install=api.install,
         outbox=outbox,
         history=requeue_owned_history,
         processed=processed_events,
-        handler=handlers.observe_routing,
+        handler=keys.evicting(handlers.observe_routing),
+        on_start=keys.open,
+        on_stop=keys.close,
     )
+    app.state.key_vault = keys
+    return app

@@ -14,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.intake.adapters.repository import RequestRepository
 from services.intake.domain.errors import IntakeError, RequestNotFoundError
 from services.intake.domain.request import AssistanceRequest
+from shared.auth import Grant
 from shared.db import UnitOfWork
 from shared.events.catalogue import Payload, new_event
 from shared.events.envelope import CloudEvent
-from shared.events.vocabulary import Outcome
+from shared.events.vocabulary import ErasureGround, Outcome
+from shared.personal_data import KeyVault, seal_details
 from shared.request.model import RequestDetails
 
 log = structlog.get_logger("intake")
@@ -41,9 +43,15 @@ async def submit_request(
     idempotency_key: str | None,
     reference_prefix: str,
     correlation_id: str | None,
+    vault: KeyVault,
+    authority: str | None = None,
 ) -> tuple[AssistanceRequest, bool]:
-    """Receive a request; returns it and whether it is new (False: an idempotent replay)."""
+    """Receive a request from `authority` (None: the department); returns it and whether it
+    is new (False: an idempotent replay). Its personal data is sealed under a key of its own
+    before it is stored anywhere."""
     print_ = fingerprint(details)
+    if idempotency_key:
+        idempotency_key = scoped_key(authority, idempotency_key)
     async with uow:
         repo = RequestRepository(uow.session)
         request_id = str(uuid.uuid4())
@@ -53,11 +61,23 @@ async def submit_request(
             return await _replay(repo, idempotency_key, print_), False
         now = datetime.now(UTC)
         reference = await repo.next_domestic_reference(reference_prefix, now.year)
-        request = AssistanceRequest.receive(request_id, reference, details, now)
+        # A key made for a request whose transaction then fails stays unused: harmless.
+        key = await vault.create(request_id)
+        sealed = RequestDetails.model_validate(seal_details(details.model_dump(mode="json"), key))
+        request = AssistanceRequest.receive(request_id, reference, sealed, now, authority)
         await repo.save(request, _envelopes(request, correlation_id, None), expected_version=0)
         await uow.commit()
     log.info("request.received", request_id=request_id, domestic_reference=reference)
     return request, True
+
+
+def scoped_key(authority: str | None, key: str) -> str:
+    """An Idempotency-Key in the namespace of its submitter, so that two authorities that
+    pick the same key neither collide nor see each other's request. The department's keys
+    are kept as given; an authority's are hashed to fit the column with its prefix."""
+    if authority is None:
+        return key
+    return f"{authority}:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 async def _replay(repo: RequestRepository, key: str, print_: str) -> AssistanceRequest:
@@ -66,17 +86,21 @@ async def _replay(repo: RequestRepository, key: str, print_: str) -> AssistanceR
     earlier_print, request_id = record
     if earlier_print != print_:
         raise IdempotencyConflictError(
-            f"Idempotency-Key {key!r} was already used for a different request body "
+            "this Idempotency-Key was already used for a different request body "
             f"(request {request_id}); use a new key for a new request"
         )
     return await repo.get(request_id)
 
 
 async def withdraw_request(
-    uow: UnitOfWork, request_id: str, reason: str | None, correlation_id: str | None
+    uow: UnitOfWork,
+    request_id: str,
+    reason: str | None,
+    correlation_id: str | None,
+    grant: Grant | None = None,
 ) -> AssistanceRequest:
     """The requester withdraws its request (any time before closure)."""
-    return await _command(uow, request_id, correlation_id, lambda r: r.withdraw(reason))
+    return await _command(uow, request_id, correlation_id, lambda r: r.withdraw(reason), grant)
 
 
 async def close_request(
@@ -86,16 +110,51 @@ async def close_request(
     grounds: str | None,
     answer_summary: str | None,
     correlation_id: str | None,
+    grant: Grant | None = None,
 ) -> AssistanceRequest:
     """Close the request with its outcome and the summary of the answer that goes back."""
     return await _command(
-        uow, request_id, correlation_id, lambda r: r.close(outcome, grounds, answer_summary)
+        uow, request_id, correlation_id, lambda r: r.close(outcome, grounds, answer_summary), grant
     )
 
 
-async def get_request(uow: UnitOfWork, request_id: str) -> AssistanceRequest:
+async def erase_personal_data(
+    uow: UnitOfWork,
+    vault: KeyVault,
+    request_id: str,
+    *,
+    erased_by: str,
+    legal_ground: ErasureGround,
+    case_reference: str | None,
+    correlation_id: str | None,
+) -> AssistanceRequest:
+    """Destroy the request's data key, which makes its personal data unreadable in every
+    copy (events, topic, archive, read models), and record it as
+    `mla.request.personal_data_erased`. The rest of the record stays readable."""
     async with uow:
-        return await RequestRepository(uow.session).get(request_id)
+        repo = RequestRepository(uow.session)
+        request = await repo.get(request_id)
+        version = request.version
+        now = datetime.now(UTC)
+        request.erase_personal_data(erased_by, legal_ground, case_reference, now)
+        # The key goes first: the event never claims an erasure that did not happen. Should
+        # the recording fail after it, asking again records it (the key is gone already).
+        await vault.destroy(request_id, now)
+        await repo.forget_fingerprint(request_id)
+        await repo.save(
+            request, _envelopes(request, correlation_id, None), expected_version=version
+        )
+        await uow.commit()
+    log.info("request.personal_data_erased", request_id=request_id, legal_ground=legal_ground)
+    return request
+
+
+async def get_request(
+    uow: UnitOfWork, request_id: str, grant: Grant | None = None
+) -> AssistanceRequest:
+    """The request, when the caller's `grant` reaches it (else as if there were none)."""
+    async with uow:
+        return _reachable(await RequestRepository(uow.session).get(request_id), grant)
 
 
 async def observe_routing(session: AsyncSession, event: CloudEvent, payload: Payload) -> None:
@@ -116,10 +175,11 @@ async def _command(
     request_id: str,
     correlation_id: str | None,
     decide: Callable[[AssistanceRequest], None],
+    grant: Grant | None,
 ) -> AssistanceRequest:
     async with uow:
         repo = RequestRepository(uow.session)
-        request = await repo.get(request_id)
+        request = _reachable(await repo.get(request_id), grant)
         version = request.version
         decide(request)
         await repo.save(
@@ -127,6 +187,13 @@ async def _command(
         )
         await uow.commit()
     log.info("request.changed", request_id=request_id, status=request.status)
+    return request
+
+
+def _reachable(request: AssistanceRequest, grant: Grant | None) -> AssistanceRequest:
+    # Another authority's request is answered exactly as a missing one: no existence leak.
+    if grant is not None and not grant.covers(authority=request.authority):
+        raise RequestNotFoundError(request.id)
     return request
 
 

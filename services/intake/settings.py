@@ -2,10 +2,10 @@
 
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.personal_data.settings import PersonalDataSettings
 
 
-class Settings(ServiceSettings):
+class Settings(PersonalDataSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
 
     port: int = 8001

@@ -20,7 +20,7 @@ from services.notify.adapters.targets import TargetGuard
 from services.notify.domain.delivery import delivery_id
 from services.notify.domain.draft import SubscriptionDraft
 from services.notify.domain.request_facts import RequestFacts
-from services.notify.domain.subscription import Channel, Subscription
+from services.notify.domain.subscription import Channel, Owner, Subscription
 from services.notify.domain.templates import render
 from shared.db import UnitOfWork
 from shared.events.catalogue import Payload
@@ -94,21 +94,24 @@ async def subscribe(uow: UnitOfWork, draft: SubscriptionDraft, guard: TargetGuar
     return stored
 
 
-async def subscriptions(uow: UnitOfWork) -> list[Subscription]:
+async def subscriptions(uow: UnitOfWork, owner: Owner | None = None) -> list[Subscription]:
+    """The active subscriptions (with `owner`: that owner's only)."""
     async with uow:
-        return await SubscriptionRepository(uow.session).all()
+        return await SubscriptionRepository(uow.session).all(owner)
 
 
-async def subscription(uow: UnitOfWork, subscription_id: str) -> Subscription:
+async def subscription(
+    uow: UnitOfWork, subscription_id: str, owner: Owner | None = None
+) -> Subscription:
     async with uow:
-        return await SubscriptionRepository(uow.session).get(subscription_id)
+        return await SubscriptionRepository(uow.session).get(subscription_id, owner)
 
 
-async def unsubscribe(uow: UnitOfWork, subscription_id: str) -> None:
+async def unsubscribe(uow: UnitOfWork, subscription_id: str, owner: Owner | None = None) -> None:
     """Delete a subscription: nothing more is created for it, and what it still had to get
     is cancelled. Its delivery log stays."""
     async with uow:
-        await SubscriptionRepository(uow.session).delete(subscription_id)
+        await SubscriptionRepository(uow.session).delete(subscription_id, owner)
         await DeliveryRepository(uow.session).cancel_open(subscription_id)
         await uow.commit()
     log.info("subscription.deleted", subscription_id=subscription_id)
@@ -133,6 +136,12 @@ async def retry(uow: UnitOfWork, delivery_id: str) -> dict[str, Any]:
         await uow.commit()
     log.info("delivery.rescheduled", delivery_id=delivery_id)
     return rescheduled
+
+
+async def facts_of(uow: UnitOfWork, request_id: str) -> RequestFacts:
+    """What notify knows of a request (empty facts for one it has not heard of)."""
+    async with uow:
+        return await RequestFactsRepository(uow.session).get(request_id)
 
 
 async def inbox_of(uow: UnitOfWork, request_id: str) -> list[dict[str, object]]:

@@ -14,7 +14,7 @@ from services.routing.adapters.repository import RoutingRepository
 from services.routing.domain.case import MeasureFacts, OffenceFacts, RoutingCase
 from services.routing.domain.decision import PlannedAssignment, RoutingDecision, RuleTrace
 from services.routing.domain.directory import Directory
-from services.routing.domain.errors import InvalidRoutingError
+from services.routing.domain.errors import InvalidRoutingError, RoutingNotFoundError
 from services.routing.domain.routed_request import RoutedRequest
 from services.routing.domain.rules import route
 from shared.db import UnitOfWork
@@ -141,13 +141,19 @@ class Routing:
         return routed
 
     async def decline(
-        self, uow: UnitOfWork, assignment_id: str, reason: str, correlation_id: str | None
+        self,
+        uow: UnitOfWork,
+        assignment_id: str,
+        reason: str,
+        correlation_id: str | None,
+        office_id: str | None = None,
     ) -> RoutedRequest:
         """The office is not competent: the assignment is withdrawn from it and the request
-        re-routed by the rules without that office (or it waits for an operator)."""
+        re-routed by the rules without that office (or it waits for an operator).
+        `office_id`: the office that declines, when it is not the department acting for it."""
         async with uow:
             repo = RoutingRepository(uow.session)
-            routed = await repo.get_by_assignment(assignment_id)
+            routed = _held_by(await repo.get_by_assignment(assignment_id), assignment_id, office_id)
             version = routed.version
             routed.decline(assignment_id, reason)
             directory = await self.directories.current(uow.session)
@@ -172,11 +178,13 @@ class Routing:
         result: ExecutionResult,
         details: str | None,
         correlation_id: str | None,
+        office_id: str | None = None,
     ) -> RoutedRequest:
-        """The executing office reports on its assignment."""
+        """The executing office reports on its assignment (`office_id`: the office that
+        reports, when it is not the department recording a report received on paper)."""
         async with uow:
             repo = RoutingRepository(uow.session)
-            routed = await repo.get_by_assignment(assignment_id)
+            routed = _held_by(await repo.get_by_assignment(assignment_id), assignment_id, office_id)
             version = routed.version
             routed.report_execution(assignment_id, result, details)
             await repo.save(
@@ -192,6 +200,15 @@ class Routing:
     async def directory(self, uow: UnitOfWork) -> Directory:
         async with uow:
             return await self.directories.current(uow.session)
+
+
+def _held_by(routed: RoutedRequest, assignment_id: str, office_id: str | None) -> RoutedRequest:
+    """The request, when `office_id` (if given) holds the assignment; another office's
+    assignment is answered exactly as a missing one."""
+    state = routed.assignments.get(assignment_id)
+    if office_id is not None and (state is None or state.assignment.office_id != office_id):
+        raise RoutingNotFoundError(f"no assignment with id {assignment_id}")
+    return routed
 
 
 def _manual_decision(

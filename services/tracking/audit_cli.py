@@ -12,6 +12,7 @@ it), 2 the command could not run (bad arguments, a missing file or an unreachabl
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -93,7 +94,11 @@ def _show(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     try:
-        with httpx.Client(base_url=args.url, timeout=httpx.Timeout(30.0, read=600.0)) as client:
+        with httpx.Client(
+            base_url=args.url,
+            timeout=httpx.Timeout(30.0, read=600.0),
+            headers={"Authorization": f"Bearer {args.token}"} if args.token else None,
+        ) as client:
             # Checkpoints before entries: each one fetched then covers only entries that the
             # export, made afterwards, includes.
             checkpoints = _fetch(client, "/v1/audit/checkpoints")
@@ -179,6 +184,11 @@ def _parser() -> argparse.ArgumentParser:
     exporting = commands.add_parser("export", help="fetch the archive from tracking")
     exporting.add_argument("--url", default="http://127.0.0.1:8003", help="tracking's base URL")
     exporting.add_argument("--from-position", type=_position, default=1)
+    exporting.add_argument(
+        "--token",
+        default=os.environ.get("MLA_TOKEN"),
+        help="an auditor's bearer token (default: $MLA_TOKEN; `make run` prints one)",
+    )
     exporting.add_argument("--out", required=True, help="NDJSON file to write")
     exporting.set_defaults(run=_export)
 

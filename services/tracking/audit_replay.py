@@ -2,9 +2,10 @@
 the live ones and, on request, made equal to them.
 
 The fold is `history.Fold`, fed the archive page by page in a worker thread (the event loop
-stays free); the views are compared with the live ones as they are paged in. Applying takes
-the archive's writer lock first, so that no event is projected meanwhile, stages the rebuilt
-rows and deadlines and writes only what differs (`adapters.rebuild`).
+stays free), or, for a large archive, one share of the requests per core
+(`adapters.parallel_fold`); the views are compared with the live ones as they are paged in.
+Applying takes the archive's writer lock first, so that no event is projected meanwhile,
+stages the rebuilt rows and deadlines and writes only what differs (`adapters.rebuild`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import orjson
 
 from services.tracking.adapters.archive_store import ArchiveStore
 from services.tracking.adapters.driver import consume_in_thread
+from services.tracking.adapters.parallel_fold import fold_archive
 from services.tracking.adapters.rebuild import (
     Rebuild,
     deadline_records,
@@ -43,6 +45,7 @@ async def replay(
     until_position: int | None = None,
     as_of: datetime | None = None,
     apply: bool = False,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Rebuild every request's view from the archive (whole, or up to a position or a
     moment); a whole replay is compared with the live read model. With `apply` (whole
@@ -57,7 +60,7 @@ async def replay(
             store = ArchiveStore(uow.session)
             if apply and whole:
                 await store.lock()
-            await store.consume(fold.feed, until_position=until_position)
+            await fold_archive(uow.session, fold, until_position=until_position, workers=workers)
             if whole:
                 live = live_views(uow.session)
                 differing = await consume_in_thread(live, lambda p: _differing(fold.views, p))

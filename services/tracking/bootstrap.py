@@ -1,5 +1,5 @@
 """Wires tracking: settings, projector, outbox for alerts, the signing key, the checkpoint
-signer and the deadline monitor, and the HTTP API."""
+signer and the deadline monitor, the HTTP API, the live event stream and the dashboard."""
 
 from __future__ import annotations
 
@@ -8,11 +8,18 @@ from fastapi import FastAPI
 from services.tracking import audit, handlers
 from services.tracking.adapters.signing_key import load_or_create
 from services.tracking.adapters.tables import outbox, processed_events
+from services.tracking.dashboard import pages as dashboard_pages
 from services.tracking.deadline_monitor import DeadlineMonitor
-from services.tracking.entrypoints import api, audit_api, deadlines_api
+from services.tracking.entrypoints import (
+    api,
+    audit_api,
+    deadlines_api,
+    event_stream_api,
+    overview_api,
+)
 from services.tracking.settings import Settings
-from services.tracking.stats_snapshot import StatsSnapshot
 from shared.periodic import Periodic
+from shared.personal_data.service_vault import ServiceKeyVault
 from shared.runtime import Runtime
 from shared.service import create_service_app
 
@@ -22,9 +29,11 @@ SERVICE = "tracking"
 def create(settings: Settings | None = None) -> FastAPI:
     """The tracking app; nothing connects until its lifespan starts."""
     settings = settings or Settings()
+    keys = ServiceKeyVault(settings)
     app: FastAPI
 
     async def start_workers(runtime: Runtime) -> None:
+        await keys.open()
         key = load_or_create(settings.signing_key_path)
         app.state.signing_key = key
         monitor = DeadlineMonitor(runtime.unit_of_work)
@@ -37,19 +46,14 @@ def create(settings: Settings | None = None) -> FastAPI:
         runtime.workers["deadline-monitor"] = Periodic(
             "deadline-monitor", settings.deadline_scan_seconds, monitor.scan
         )
-        snapshot = StatsSnapshot(
-            lambda: handlers.get_stats(runtime.unit_of_work()),
-            max_age=settings.stats_max_age_seconds,
-        )
-        app.state.stats = snapshot
-        runtime.workers["stats"] = Periodic(
-            "stats", settings.stats_max_age_seconds / 2, snapshot.keep_warm
-        )
 
     def install(target: FastAPI) -> None:
         api.install(target)
         target.include_router(audit_api.router)
         target.include_router(deadlines_api.router)
+        target.include_router(overview_api.router)
+        event_stream_api.install(target)
+        dashboard_pages.install(target)
 
     app = create_service_app(
         service=SERVICE,
@@ -59,7 +63,9 @@ def create(settings: Settings | None = None) -> FastAPI:
         install=install,
         outbox=outbox,
         processed=processed_events,
-        handler=handlers.project_event,
+        handler=keys.evicting(handlers.project_event),
         on_start=start_workers,
+        on_stop=keys.close,
     )
+    app.state.key_vault = keys
     return app

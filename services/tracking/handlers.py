@@ -15,6 +15,7 @@ from services.tracking.adapters.deadline_store import DeadlineStore
 from services.tracking.adapters.read_model import ReadModel, RequestFilter
 from services.tracking.domain.deadline_plan import plan_deadlines
 from services.tracking.domain.view import RequestView, project
+from shared.auth import Grant
 from shared.db import UnitOfWork
 from shared.events.catalogue import Payload
 from shared.events.envelope import CloudEvent
@@ -55,6 +56,16 @@ async def get_view(uow: UnitOfWork, request_id: str) -> tuple[RequestView, list[
     if view is None:
         raise RequestNotTrackedError(request_id)
     return view, deadlines
+
+
+async def require_reach(uow: UnitOfWork, request_id: str, grant: Grant) -> None:
+    """Refuse a request the caller does not reach exactly as one tracking does not have."""
+    if grant.everything:
+        return
+    async with uow:
+        view = await ReadModel(uow.session).view(request_id)
+    if view is None or not grant.covers(authority=view.authority, offices=view.offices):
+        raise RequestNotTrackedError(request_id)
 
 
 async def get_timeline(uow: UnitOfWork, request_id: str) -> list[dict[str, Any]]:

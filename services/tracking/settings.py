@@ -1,14 +1,15 @@
 """tracking's settings: the shared ones, read with the `TRACKING_` prefix."""
 
+import os
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.personal_data.settings import PersonalDataSettings
 
 
-class Settings(ServiceSettings):
+class Settings(PersonalDataSettings):
     model_config = SettingsConfigDict(env_prefix="TRACKING_", extra="ignore")
 
     port: int = 8003
@@ -20,5 +21,13 @@ class Settings(ServiceSettings):
     checkpoint_interval_seconds: float = Field(default=300, gt=0)
     # How often the deadline monitor looks for deadlines due soon or passed.
     deadline_scan_seconds: float = Field(default=60, gt=0)
-    # How old GET /v1/stats may be once computing it takes seconds (a large read model).
-    stats_max_age_seconds: float = Field(default=60, gt=0)
+    # Processes that fold a large archive in a replay (one share of the requests each).
+    replay_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
+    # The live event stream (GET /v1/events/stream, services/tracking/event_stream.py): how
+    # many may watch this instance at once, how often each looks at the archive, how long a
+    # silence lasts before a heartbeat, and how long one connection lasts before the client
+    # reconnects (and so shows its token again).
+    stream_max_subscribers: int = Field(default=50, ge=1, le=10_000)
+    stream_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    stream_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
+    stream_max_seconds: float = Field(default=600.0, gt=0)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.events.envelope import CloudEvent, EnvelopeError, describe_errors
-from shared.events.vocabulary import ExecutionResult, Outcome
+from shared.events.vocabulary import ErasureGround, ExecutionResult, Outcome
 from shared.request.model import RequestDetails
 
 
@@ -34,11 +34,22 @@ class Payload(BaseModel):
 
 
 class RequestReceived(Payload):
-    """intake took a request in and gave it a domestic reference number."""
+    """intake took a request in and gave it a domestic reference number.
+
+    The personal fields of `details` (persons, summary of facts, urgency reasons, measures'
+    details, authorities' contacts) are sealed under the request's own data key
+    (`SealedValue`, AES-256-GCM); `mla.request.personal_data_erased` says the key is gone.
+    Events received before sealing carry them in the clear, which readers still accept.
+    """
 
     domestic_reference: str
     received_at: datetime
     details: RequestDetails
+    # The identifier of the requesting authority that submitted it (its token's `authority`
+    # claim; not a person): every service enforces that authority's ownership from its own
+    # copy. None when the department submitted it (a request received on paper), and in
+    # events from before it existed, which stay version 1.
+    authority: str | None = Field(default=None, max_length=100)
 
 
 class RuleStep(BaseModel):
@@ -128,6 +139,18 @@ class RequestClosed(Payload):
     answer_summary: str | None = None
 
 
+class PersonalDataErased(Payload):
+    """The request's data key was destroyed: its sealed personal data is unreadable
+    everywhere from now on; the rest of its record stays as it was."""
+
+    erased_at: datetime
+    erased_by: str = Field(min_length=1, max_length=200, description="Who ordered it.")
+    legal_ground: ErasureGround
+    case_reference: str | None = Field(
+        None, max_length=100, description="The data-protection case it was decided in."
+    )
+
+
 class DeadlineAlert(Payload):
     """A deadline of a request is near or passed (emitted once per deadline and threshold)."""
 
@@ -154,6 +177,7 @@ WITHDRAWN = "mla.request.withdrawn"
 CLOSED = "mla.request.closed"
 DEADLINE_APPROACHING = "mla.request.deadline_approaching"
 DEADLINE_BREACHED = "mla.request.deadline_breached"
+PERSONAL_DATA_ERASED = "mla.request.personal_data_erased"
 
 # type -> the current schema version and its payload model.
 CATALOGUE: dict[str, tuple[int, type[Payload]]] = {
@@ -166,6 +190,7 @@ CATALOGUE: dict[str, tuple[int, type[Payload]]] = {
     CLOSED: (1, RequestClosed),
     DEADLINE_APPROACHING: (1, DeadlineApproaching),
     DEADLINE_BREACHED: (1, DeadlineBreached),
+    PERSONAL_DATA_ERASED: (1, PersonalDataErased),
 }
 
 # (type, from_version) -> a function turning that version's data into the next version's.

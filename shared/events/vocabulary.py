@@ -120,3 +120,11 @@ class Outcome(StrEnum):
     PARTIALLY_COMPLETED = "partially_completed"
     REFUSED = "refused"
     WITHDRAWN = "withdrawn"
+
+
+class ErasureGround(StrEnum):
+    """Why the personal data of a request was erased."""
+
+    DATA_SUBJECT_REQUEST = "data_subject_request"  # a person concerned asked (right to erasure)
+    RETENTION_ENDED = "retention_ended"  # the retention period of the case file ran out
+    SUPERVISORY_ORDER = "supervisory_order"  # ordered by the data-protection authority or a court

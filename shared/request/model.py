@@ -23,6 +23,7 @@ from shared.events.vocabulary import (
     TranslationStatus,
     Urgency,
 )
+from shared.personal_data.sealing import SealedValue
 
 # A complete incoming request, reused by the OpenAPI schema, the tests, the README and the demo.
 # The persons are invented; the date lies far ahead so that the example stays submittable.
@@ -116,9 +117,13 @@ def _email(value: str) -> str:
 CountryCode = Annotated[
     str,
     AfterValidator(_country_code),
-    Field(examples=["SI"], json_schema_extra={"pattern": "^[A-Z]{2}$"}),
+    # The validator refuses anything but two letters (after stripping), with a clearer
+    # message than a length error would give; the schema states the same bound.
+    Field(examples=["SI"], json_schema_extra={"pattern": "^[A-Z]{2}$", "maxLength": 2}),
 ]
 _MODEL = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+# Far above any real case, far below the 64-bit integers the event is serialised with.
+MAX_AMOUNT_RSD = 10**15
 
 
 class Contact(BaseModel):
@@ -139,7 +144,8 @@ class Authority(BaseModel):
     reference: str | None = Field(
         None, min_length=1, max_length=100, description="The authority's own case number."
     )
-    contact: Contact | None = None
+    # Sealed where the request is stored: an e-mail address or a phone may name an official.
+    contact: Contact | SealedValue | None = None
 
 
 class Offence(BaseModel):
@@ -157,9 +163,14 @@ class Offence(BaseModel):
         le=500,
         description="Article of the Serbian Criminal Code (war crimes: 370-386).",
     )
-    estimated_gain_rsd: int | None = Field(None, ge=0, description="Estimated gain, in RSD.")
+    estimated_gain_rsd: int | None = Field(
+        None, ge=0, le=MAX_AMOUNT_RSD, description="Estimated gain, in RSD."
+    )
     public_procurement_value_rsd: int | None = Field(
-        None, ge=0, description="Value of the public procurement concerned, in RSD."
+        None,
+        ge=0,
+        le=MAX_AMOUNT_RSD,
+        description="Value of the public procurement concerned, in RSD.",
     )
     committed_by_senior_official: bool = Field(
         False,
@@ -179,6 +190,14 @@ class Person(BaseModel):
     nationality: CountryCode | None = None
 
 
+# The personal parts of a request are plain text in a submission and when shown, and a
+# `SealedValue` wherever the request is stored (shared/personal_data/request_fields.py).
+FactsText = Annotated[str, Field(min_length=1, max_length=10000)]
+UrgencyText = Annotated[str, Field(min_length=1, max_length=2000)]
+MeasureText = Annotated[str, Field(max_length=2000)]
+Persons = Annotated[list[Person], Field(max_length=200)]
+
+
 class Measure(BaseModel):
     """One measure requested, with the place in Serbia where it must be carried out."""
 
@@ -187,7 +206,7 @@ class Measure(BaseModel):
     place: str = Field(
         min_length=1, max_length=100, description="Municipality or city where it is carried out."
     )
-    details: str | None = Field(None, max_length=2000)
+    details: MeasureText | SealedValue | None = None
 
 
 class RelatedRequest(BaseModel):
@@ -214,22 +233,20 @@ class RequestDetails(BaseModel):
         description="The authority asking for assistance; its reference number is required."
     )
     requested_authority: Authority | None = None
-    summary_of_facts: str = Field(min_length=1, max_length=10000)
+    summary_of_facts: FactsText | SealedValue
     offence_category: OffenceCategory = Field(description="The main category of the case.")
     offences: list[Offence] = Field(min_length=1, max_length=50)
-    persons: list[Person] = Field(default_factory=list, max_length=200)
+    persons: Persons | SealedValue = Field(default_factory=list)
     measures: list[Measure] = Field(min_length=1, max_length=100)
     urgency: Urgency = Urgency.NORMAL
-    urgency_reasons: str | None = Field(
+    urgency_reasons: UrgencyText | SealedValue | None = Field(
         None,
-        min_length=1,
-        max_length=2000,
         validate_default=True,
         description="Required when the request is urgent.",
     )
     requested_date: date | None = Field(None, description="Date the requester asks for.")
     confidentiality: Confidentiality = Confidentiality.NORMAL
-    language: str = Field("en", pattern=r"^[a-z]{2}$", description="ISO 639-1 code.")
+    language: str = Field("en", max_length=2, pattern=r"^[a-z]{2}$", description="ISO 639-1 code.")
     translation_status: TranslationStatus = TranslationStatus.NOT_NEEDED
     related_requests: list[RelatedRequest] = Field(default_factory=list, max_length=50)
 
@@ -268,7 +285,9 @@ class RequestDetails(BaseModel):
 
     @field_validator("urgency_reasons")
     @classmethod
-    def _urgency_is_explained(cls, reasons: str | None, info: ValidationInfo) -> str | None:
+    def _urgency_is_explained(
+        cls, reasons: str | SealedValue | None, info: ValidationInfo
+    ) -> str | SealedValue | None:
         if reasons is None and info.data.get("urgency") == Urgency.URGENT:
             raise PydanticCustomError(
                 "urgency_reasons_required",

@@ -21,7 +21,16 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from shared.request.gazetteer import Gazetteer, load_gazetteer
-from shared.request.model import Measure, RequestDetails
+from shared.request.model import (
+    Authority,
+    Contact,
+    FactsText,
+    Measure,
+    MeasureText,
+    Persons,
+    RequestDetails,
+    UrgencyText,
+)
 
 _today: ContextVar[date | None] = ContextVar("submission_today", default=None)
 
@@ -63,8 +72,16 @@ def _unknown_place(place: str, gazetteer: Gazetteer) -> PydanticCustomError:
     return PydanticCustomError("unknown_place", message, ctx)
 
 
+class SubmittedAuthority(Authority):
+    """An authority as submitted: its contact in the clear (it is sealed when stored)."""
+
+    contact: Contact | None = None
+
+
 class SubmittedMeasure(Measure):
     """A measure as submitted: its place must be a municipality or city the gazetteer knows."""
+
+    details: MeasureText | None = None  # in the clear: sealed when stored
 
     @field_validator("place")
     @classmethod
@@ -83,6 +100,16 @@ class RequestSubmission(RequestDetails):
 
     # Narrowing a list is unsound only if someone assigns to it, and these models are frozen.
     measures: list[SubmittedMeasure] = Field(min_length=1, max_length=100)  # type: ignore[assignment]
+    # Personal data arrives in the clear; only intake seals it, under the request's own key.
+    requesting_authority: SubmittedAuthority = Field(
+        description="The authority asking for assistance; its reference number is required."
+    )
+    requested_authority: SubmittedAuthority | None = None
+    summary_of_facts: FactsText
+    persons: Persons = Field(default_factory=list)
+    urgency_reasons: UrgencyText | None = Field(
+        None, validate_default=True, description="Required when the request is urgent."
+    )
 
     @field_validator("requested_date")
     @classmethod

@@ -6,10 +6,12 @@ import httpx
 import pytest
 
 from tests.support.api import Client
+from tests.support.auth import bearer
 from tests.support.stack import RunningStack
 
 
 @pytest.fixture
 async def client(stack: RunningStack) -> AsyncIterator[Client]:
-    async with httpx.AsyncClient(timeout=15) as http:
+    # An operator's token by default: calls made as someone else name their own headers.
+    async with httpx.AsyncClient(timeout=15, headers=bearer("operator")) as http:
         yield Client(stack, http)

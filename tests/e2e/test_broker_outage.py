@@ -10,6 +10,7 @@ import pytest
 
 from devstack.broker import EmbeddedBroker, free_port
 from tests.support.api import Client, a_request
+from tests.support.auth import bearer
 from tests.support.infra import eventually
 from tests.support.stack import RunningStack, start_stack
 
@@ -31,7 +32,7 @@ async def isolated(own_broker: EmbeddedBroker, pg_server: str) -> AsyncIterator[
     stack: RunningStack = await start_stack(
         ARTIFACTS / "logs" / "broker-outage", bootstrap=own_broker.bootstrap_servers
     )
-    async with httpx.AsyncClient(timeout=15) as http:
+    async with httpx.AsyncClient(timeout=15, headers=bearer("operator")) as http:
         yield Client(stack, http)
     stack.stop_all()
 

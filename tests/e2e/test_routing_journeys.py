@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from shared.db import create_engine
 from shared.eventstore import event_store_tables
 from tests.support.api import Client, a_request
+from tests.support.auth import bearer
 from tests.support.infra import eventually
 
 pytestmark = pytest.mark.e2e
@@ -622,6 +623,7 @@ async def test_operators_find_offices_and_an_edit_versions_the_directory(
     edited = await client.http.put(
         client.url("routing", "/v1/offices/vjt-subotica"),
         json=contact_edit(subotica, contact, "new e-mail of the international unit"),
+        headers=bearer("admin"),  # only an admin edits the directory
     )
 
     assert edited.status_code == 200, edited.text
@@ -759,7 +761,11 @@ async def test_simultaneous_directory_edits_lose_no_accepted_edit(client: Client
             edits,
             await asyncio.gather(
                 *(
-                    client.http.put(client.url("routing", f"/v1/offices/{o}"), json=body)
+                    client.http.put(
+                        client.url("routing", f"/v1/offices/{o}"),
+                        json=body,
+                        headers=bearer("admin"),
+                    )
                     for o, body in edits.items()
                 )
             ),

@@ -37,12 +37,16 @@ from services.tracking.domain.archive import (
     signature_valid,
 )
 from shared.db import create_engine
+from shared.personal_data import is_sealed
 from tests.support.api import Client, a_request
+from tests.support.auth import bearer
+from tests.support.auth import token as signed_token
 from tests.support.infra import eventually
 from tests.support.stack import RunningStack
 
 pytestmark = pytest.mark.e2e
 
+PERSONAL_FIELDS = ("persons", "summary_of_facts", "urgency_reasons")
 PROBLEM_JSON = "application/problem+json"
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 CORRUPTION = {
@@ -92,7 +96,7 @@ async def submitted(stack: RunningStack) -> AsyncIterator[Submitted]:
     bodies["corruption_at"]["requesting_authority"]["name"] = f"Zentrale Staatsanwaltschaft {token}"
     for name in ("corruption_at", "withdrawn_at"):
         bodies[name]["requesting_authority"]["country"] = "AT"
-    async with httpx.AsyncClient(timeout=15) as http:
+    async with httpx.AsyncClient(timeout=15, headers=bearer("operator")) as http:
         client = Client(stack, http)
         ids = {}
         for number, (name, body) in enumerate(bodies.items()):
@@ -130,7 +134,10 @@ async def listed(client: Client, **params: Any) -> list[str]:
 
 
 async def get_json(client: Client, path: str, **params: Any) -> Any:
-    response = await client.http.get(client.url("tracking", path), params=params)
+    # An auditor reads the archive, and every request too.
+    response = await client.http.get(
+        client.url("tracking", path), params=params, headers=bearer("auditor")
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -146,7 +153,9 @@ async def alerts_of(client: Client, request_id: str) -> list[dict[str, Any]]:
 async def exported(client: Client, from_position: int = 1) -> list[bytes]:
     """The archive's NDJSON lines from a position."""
     response = await client.http.get(
-        client.url("tracking", "/v1/audit/events"), params={"from_position": from_position}
+        client.url("tracking", "/v1/audit/events"),
+        params={"from_position": from_position},
+        headers=bearer("auditor"),
     )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/x-ndjson")
@@ -164,7 +173,9 @@ async def verification(client: Client) -> dict[str, Any]:
 
 
 async def replayed(client: Client, **body: Any) -> dict[str, Any]:
-    response = await client.http.post(client.url("tracking", "/v1/audit/replay"), json=body)
+    response = await client.http.post(
+        client.url("tracking", "/v1/audit/replay"), json=body, headers=bearer("admin")
+    )
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
     return result
@@ -445,7 +456,9 @@ async def test_the_archive_verifies_and_its_head_is_signed_periodically_and_on_d
     await eventually(signed_past_ours, what="the periodic signer covering this module's events")
 
     async def signed_at_the_head() -> tuple[dict[str, Any], dict[str, Any]] | None:
-        response = await client.http.post(client.url("tracking", "/v1/audit/checkpoints"))
+        response = await client.http.post(
+            client.url("tracking", "/v1/audit/checkpoints"), headers=bearer("auditor")
+        )
         assert response.status_code == 201, response.text
         assert isinstance(response.json()["created"], bool)
         checkpoint, verified = response.json()["checkpoint"], await verification(client)
@@ -462,7 +475,9 @@ async def test_the_archive_verifies_and_its_head_is_signed_periodically_and_on_d
     archived = by_position(await exported(client))
     assert archived[checkpoint["position"]]["hash"] == checkpoint["head_hash"]
 
-    pem = await client.http.get(client.url("tracking", "/v1/audit/public-key"))
+    pem = await client.http.get(
+        client.url("tracking", "/v1/audit/public-key"), headers=bearer("auditor")
+    )
     assert pem.status_code == 200 and pem.text.startswith("-----BEGIN PUBLIC KEY-----")
     public_key = load_public_key(pem.content)
     assert key_id(public_key) == checkpoint["key_id"]
@@ -507,19 +522,36 @@ def audit_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Any]:
     return run
 
 
+def auditor_token() -> str:
+    return signed_token("auditor")
+
+
 async def export_with_cli(client: Client, audit_cli: Callable[..., Any], out: Path) -> Path:
     code, printed = await audit_cli(
-        "export", "--url", client.stack.url("tracking"), "--out", str(out), "--quiet"
-    )
+        "export", "--url", client.stack.url("tracking"), "--out", str(out), "--quiet",
+        "--token", auditor_token(),
+    )  # fmt: skip
     assert code == 0, printed
     return out
+
+
+def without_personal_data(details: dict[str, Any]) -> dict[str, Any]:
+    """The request's details with every personal field (sealed or open) left out."""
+    kept = {k: v for k, v in details.items() if k not in PERSONAL_FIELDS}
+    kept["measures"] = [{k: v for k, v in m.items() if k != "details"} for m in kept["measures"]]
+    for party in ("requesting_authority", "requested_authority"):
+        if kept.get(party):
+            kept[party] = {k: v for k, v in kept[party].items() if k != "contact"}
+    return kept
 
 
 async def test_the_auditor_exports_then_verifies_replays_and_shows_offline(
     client: Client, submitted: Submitted, audit_cli: Callable[..., Any], tmp_path: Path
 ) -> None:
     file = await export_with_cli(client, audit_cli, tmp_path / "archive.ndjson")
-    pem = await client.http.get(client.url("tracking", "/v1/audit/public-key"))
+    pem = await client.http.get(
+        client.url("tracking", "/v1/audit/public-key"), headers=bearer("auditor")
+    )
     assert read_bytes(tmp_path / "archive.ndjson.pub.pem") == pem.content
 
     code, printed = await audit_cli("verify", str(file), "--quiet")
@@ -531,7 +563,13 @@ async def test_the_auditor_exports_then_verifies_replays_and_shows_offline(
     views = {view["request_id"]: view for view in map(json.loads, printed.splitlines())}
     for request_id in submitted.ids.values():
         live = await get_json(client, f"/v1/requests/{request_id}")
-        assert views[request_id] == {k: v for k, v in live.items() if k != "deadlines"}
+        offline = views[request_id]
+        # Offline, without the key vault, the personal fields stay sealed; the API opens them.
+        assert is_sealed(offline["details"]["summary_of_facts"])
+        assert without_personal_data(offline["details"]) == without_personal_data(live["details"])
+        assert {k: v for k, v in offline.items() if k != "details"} == {
+            k: v for k, v in live.items() if k not in ("deadlines", "details")
+        }
 
     timeline = await client.timeline(submitted["withdrawn_at"])
     routed_at = timeline[1]["time"]
@@ -557,7 +595,7 @@ async def test_a_partial_export_verifies_from_its_first_position(
     out = tmp_path / "tail.ndjson"
     code, printed = await audit_cli(
         "export", "--url", client.stack.url("tracking"), "--from-position", start,
-        "--out", str(out), "--quiet",
+        "--out", str(out), "--quiet", "--token", auditor_token(),
     )  # fmt: skip
     assert code == 0, printed
 
@@ -687,7 +725,9 @@ async def test_a_replay_as_of_a_moment_without_a_time_zone_is_refused_or_taken_a
     client: Client, submitted: Submitted
 ) -> None:
     response = await client.http.post(
-        client.url("tracking", "/v1/audit/replay"), json={"as_of": "2026-01-01T00:00:00"}
+        client.url("tracking", "/v1/audit/replay"),
+        json={"as_of": "2026-01-01T00:00:00"},
+        headers=bearer("admin"),
     )
 
     assert response.status_code in (200, 422), response.text

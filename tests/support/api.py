@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from shared.request.model import EXAMPLE_REQUEST
+from tests.support.auth import bearer
 from tests.support.infra import eventually
 from tests.support.stack import RunningStack
 
@@ -22,15 +23,23 @@ def a_request(**changes: Any) -> dict[str, Any]:
 
 
 class Client:
+    """The services as each kind of caller reaches them: the example authority submits, the
+    operator reads and routes, the office that holds an assignment reports on it. `http`
+    sends an operator's token unless a call names other headers (tests/e2e/conftest.py)."""
+
     def __init__(self, stack: RunningStack, http: httpx.AsyncClient) -> None:
         self.stack = stack
         self.http = http
+        # assignment id -> the office holding it, as the assignments read so far said.
+        self.offices: dict[str, str] = {}
 
     def url(self, service: str, path: str) -> str:
         return f"{self.stack.url(service)}{path}"
 
-    async def submit(self, body: dict[str, Any], key: str | None = None) -> httpx.Response:
-        headers = {"Idempotency-Key": key} if key else {}
+    async def submit(
+        self, body: dict[str, Any], key: str | None = None, *, as_: str = "authority"
+    ) -> httpx.Response:
+        headers = bearer(as_) | ({"Idempotency-Key": key} if key else {})
         return await self.http.post(self.url("intake", "/v1/requests"), json=body, headers=headers)
 
     async def tracked(self, request_id: str) -> dict[str, Any] | None:
@@ -69,10 +78,17 @@ class Client:
         )
         response.raise_for_status()
         result: list[dict[str, Any]] = response.json()
+        self.offices.update({a["assignment_id"]: a["office_id"] for a in result})
         return result
 
-    async def report(self, assignment_id: str, result: str = "executed") -> httpx.Response:
+    async def report(
+        self, assignment_id: str, result: str = "executed", *, office: str | None = None
+    ) -> httpx.Response:
+        """The office that holds the assignment reports (an operator, for one not seen)."""
+        office = office or self.offices.get(assignment_id)
+        headers = bearer("office", office_id=office) if office else bearer("operator")
         return await self.http.post(
             self.url("routing", f"/v1/assignments/{assignment_id}/execution"),
             json={"result": result, "details": "carried out as requested"},
+            headers=headers,
         )

@@ -59,8 +59,11 @@ def unique(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:10]}"
 
 
-async def fresh_database(service: str, server_url: str | None = None) -> str:
-    """A new database with `service`'s migrations applied; returns its URL."""
+async def fresh_database(
+    service: str, server_url: str | None = None, *, migrations: Path | None = None
+) -> str:
+    """A new database with `service`'s migrations (or those in `migrations`) applied;
+    returns its URL."""
     from sqlalchemy.engine import make_url
 
     from devstack.provision import create_database, migrate
@@ -70,7 +73,8 @@ async def fresh_database(service: str, server_url: str | None = None) -> str:
     name = unique(f"t_{service}")
     await create_database(server.render_as_string(hide_password=False), name)
     url = server.set(database=name).render_as_string(hide_password=False)
-    await asyncio.to_thread(_migrate_one_at_a_time, migrate, url, ServiceSpec(service).migrations)
+    folder = migrations or ServiceSpec(service).migrations
+    await asyncio.to_thread(_migrate_one_at_a_time, migrate, url, folder)
     return url
 
 

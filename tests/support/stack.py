@@ -13,10 +13,15 @@ from pathlib import Path
 import httpx
 
 from devstack.broker import free_port
+from shared.personal_data.master_key import ensure_master_key
+from shared.personal_data.postgres_vault import MIGRATIONS as VAULT_MIGRATIONS
+from tests.support.auth import write_test_key
 from tests.support.infra import fresh_database, fresh_topic, kafka_bootstrap
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "routing", "tracking", "notify")
+# The services that seal or show personal data: they share the key vault and master key.
+SEALING_SERVICES = ("intake", "tracking")
 
 
 @dataclass
@@ -27,13 +32,18 @@ class RunningStack:
     database_urls: dict[str, str]
     log_dir: Path
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # Settings of one service that differ from the tests' usual ones (name -> value).
+    overrides: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def url(self, service: str) -> str:
         return self.urls[service]
 
+    @property
+    def personal_data_key(self) -> Path:
+        return self.log_dir / "personal-data.key"
+
     def env_for(self, service: str) -> dict[str, str]:
         prefix = f"{service.upper()}_"
-        port = self.urls[service].rsplit(":", 1)[1]
         extra = (
             {
                 "TRACKING_SIGNING_KEY_PATH": str(self.log_dir / "tracking-ed25519.pem"),
@@ -43,7 +53,19 @@ class RunningStack:
             if service == "tracking"
             else {}
         )
-        return extra | {
+        if service in SEALING_SERVICES:
+            extra |= {
+                f"{prefix}VAULT_DATABASE_URL": self.database_urls["vault"],
+                f"{prefix}PERSONAL_DATA_KEY_FILE": str(self.personal_data_key),
+            }
+        return extra | self._usual(service) | self.overrides.get(service, {})
+
+    def _usual(self, service: str) -> dict[str, str]:
+        prefix = f"{service.upper()}_"
+        port = self.urls[service].rsplit(":", 1)[1]
+        return {
+            # Every service verifies the tokens of tests/support/auth.py.
+            f"{prefix}AUTH_SHARED_KEY_FILE": str(write_test_key(self.log_dir / "auth-shared.key")),
             f"{prefix}DATABASE_URL": self.database_urls[service],
             f"{prefix}KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             f"{prefix}TOPIC": self.topic,
@@ -106,20 +128,29 @@ class RunningStack:
             self.stop(service)
 
 
-async def start_stack(log_dir: Path, *, bootstrap: str | None = None) -> RunningStack:
-    """Fresh databases and topic, and the four services started on free ports."""
+async def start_stack(
+    log_dir: Path,
+    *,
+    bootstrap: str | None = None,
+    server_url: str | None = None,
+    overrides: dict[str, dict[str, str]] | None = None,
+) -> RunningStack:
+    """Fresh databases (on the test PostgreSQL, or `server_url`) and topic, and the four
+    services started on free ports (with `overrides` of their settings)."""
     bootstrap = bootstrap or kafka_bootstrap()
-    databases = dict(
-        zip(SERVICES, await asyncio.gather(*(fresh_database(s) for s in SERVICES)), strict=True)
-    )
+    made = await asyncio.gather(*(fresh_database(s, server_url) for s in SERVICES))
+    databases = dict(zip(SERVICES, made, strict=True))
+    databases["vault"] = await fresh_database("vault", server_url, migrations=VAULT_MIGRATIONS)
     stack = RunningStack(
         urls={s: f"http://127.0.0.1:{free_port()}" for s in SERVICES},
         topic=await fresh_topic(bootstrap),
         bootstrap=bootstrap,
         database_urls=databases,
         log_dir=log_dir,
+        overrides=overrides or {},
     )
     log_dir.mkdir(parents=True, exist_ok=True)
+    ensure_master_key(stack.personal_data_key)
     try:
         await asyncio.gather(*(stack.start(s) for s in SERVICES))
     except BaseException:

@@ -9,12 +9,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.intake.adapters.tables import domestic_reference_seq, events, idempotency_keys, outbox
 from services.intake.domain.errors import RequestNotFoundError
 from services.intake.domain.request import AssistanceRequest
-from shared.events.catalogue import CLOSED, RECEIVED, WITHDRAWN, read_payload
+from shared.events.catalogue import (
+    CLOSED,
+    PERSONAL_DATA_ERASED,
+    RECEIVED,
+    WITHDRAWN,
+    read_payload,
+)
 from shared.events.envelope import CloudEvent
 from shared.eventstore import EventStore, requeue_history
 
+# What an erased request's idempotency print becomes: no SHA-256 hex digest equals it.
+ERASED_FINGERPRINT = "erased"
+
 # The event types intake owns: only these leave through the outbox.
-OWNED = frozenset({RECEIVED, WITHDRAWN, CLOSED})
+OWNED = frozenset({RECEIVED, WITHDRAWN, CLOSED, PERSONAL_DATA_ERASED})
 
 
 class RequestRepository:
@@ -56,6 +65,16 @@ class RequestRepository:
             .returning(idempotency_keys.c.key)
         )
         return claimed is not None
+
+    async def forget_fingerprint(self, request_id: str) -> None:
+        """Blank the print of an erased request's body: a hash of its personal data would let
+        whoever holds a guess of that data confirm it. A retry with the same key is refused
+        from now on (the body can no longer be compared)."""
+        await self._session.execute(
+            sa.update(idempotency_keys)
+            .where(idempotency_keys.c.request_id == request_id)
+            .values(fingerprint=ERASED_FINGERPRINT)
+        )
 
     async def idempotency_record(self, key: str) -> tuple[str, str] | None:
         """(fingerprint, request id) of an earlier use of the key."""

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from services.intake.domain.errors import IllegalTransitionError
+from services.intake.domain.errors import IllegalTransitionError, PersonalDataErasedError
 from shared.events.catalogue import (
     AssignmentDeclined,
     Payload,
+    PersonalDataErased,
     RequestClosed,
     RequestExecuted,
     RequestReceived,
@@ -23,7 +24,7 @@ from shared.events.catalogue import (
     RequestWithdrawn,
     RoutingFailed,
 )
-from shared.events.vocabulary import ExecutionResult, Outcome
+from shared.events.vocabulary import ErasureGround, ExecutionResult, Outcome
 from shared.request.model import RequestDetails
 
 
@@ -42,17 +43,26 @@ class AssistanceRequest:
     id: str
     version: int = 0
     domestic_reference: str = ""
+    # The requesting authority that submitted it (None: the department, e.g. on paper).
+    authority: str | None = None
     received_at: datetime | None = None
     details: RequestDetails | None = None
     status: Status = Status.RECEIVED
     # assignment id -> its reported result (None while it has not reported)
     assignments: dict[str, ExecutionResult | None] = field(default_factory=dict)
     outcome: Outcome | None = None
+    # When its data key was destroyed: its sealed personal data is unreadable since.
+    personal_data_erased_at: datetime | None = None
     pending: list[Payload] = field(default_factory=list)
 
     @classmethod
     def receive(
-        cls, request_id: str, domestic_reference: str, details: RequestDetails, now: datetime
+        cls,
+        request_id: str,
+        domestic_reference: str,
+        details: RequestDetails,
+        now: datetime,
+        authority: str | None = None,
     ) -> AssistanceRequest:
         request = cls(id=request_id)
         request._record(
@@ -61,6 +71,7 @@ class AssistanceRequest:
                 domestic_reference=domestic_reference,
                 received_at=now,
                 details=details,
+                authority=authority,
             )
         )
         return request
@@ -93,6 +104,27 @@ class AssistanceRequest:
             )
         )
 
+    def erase_personal_data(
+        self,
+        erased_by: str,
+        legal_ground: ErasureGround,
+        case_reference: str | None,
+        now: datetime,
+    ) -> None:
+        """Record that the request's personal data was erased (its key destroyed). Allowed
+        in every state: retention ends long after closure, and the rest of the record stays."""
+        if self.personal_data_erased_at is not None:
+            raise PersonalDataErasedError(self.domestic_reference, self.personal_data_erased_at)
+        self._record(
+            PersonalDataErased(
+                request_id=self.id,
+                erased_at=now,
+                erased_by=erased_by,
+                legal_ground=legal_ground,
+                case_reference=case_reference,
+            )
+        )
+
     def observe(self, payload: Payload) -> bool:
         """Take in a fact reported by routing; False when it changes nothing here."""
         if self.status is Status.CLOSED or not isinstance(payload, OBSERVED):
@@ -115,6 +147,7 @@ class AssistanceRequest:
         match payload:
             case RequestReceived():
                 self.domestic_reference = payload.domestic_reference
+                self.authority = payload.authority
                 self.received_at = payload.received_at
                 self.details = payload.details
                 self.status = Status.RECEIVED
@@ -138,6 +171,8 @@ class AssistanceRequest:
                 self.outcome = payload.outcome
             case RequestWithdrawn():
                 pass  # the closure that follows it changes the state
+            case PersonalDataErased():
+                self.personal_data_erased_at = payload.erased_at
         self.version += 1
 
     def _record(self, payload: Payload) -> None:

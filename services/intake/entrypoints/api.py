@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, Request, Response
 from fastapi.responses import JSONResponse
@@ -14,12 +14,16 @@ from services.intake import handlers
 from services.intake.domain.errors import (
     IllegalTransitionError,
     IntakeError,
+    PersonalDataErasedError,
     RequestNotFoundError,
 )
 from services.intake.domain.request import AssistanceRequest
-from shared.events.vocabulary import ExecutionResult, Outcome
+from shared.auth import Action, Grant, authorize
+from shared.events.vocabulary import ErasureGround, ExecutionResult, Outcome
+from shared.identifiers import PathId
+from shared.openapi import problems
+from shared.personal_data.service_vault import ServiceKeyVault
 from shared.problems import problem_response
-from shared.request.model import RequestDetails
 from shared.request.submission import RequestSubmission, to_details
 from shared.runtime import Runtime
 
@@ -31,25 +35,34 @@ class RequestResource(BaseModel):
 
     id: str
     domestic_reference: str
+    # The requesting authority that submitted it; null when the department did.
+    authority: str | None
     status: str
     received_at: datetime | None
     outcome: Outcome | None
     assignments: dict[str, ExecutionResult | None]
     allowed_actions: list[str]
-    details: RequestDetails
+    details: dict[str, Any] = Field(
+        description="The request as submitted (the schema of `POST /v1/requests`). Once its "
+        "personal data is erased, each personal field (`persons`, `summary_of_facts`, "
+        "`urgency_reasons`, a measure's `details`, an authority's `contact`) reads "
+        '`{"erased": true}`.'
+    )
+    personal_data_erased_at: datetime | None = None
 
     @classmethod
-    def of(cls, request: AssistanceRequest) -> RequestResource:
-        assert request.details is not None
+    def of(cls, request: AssistanceRequest, details: dict[str, Any]) -> RequestResource:
         return cls(
             id=request.id,
             domestic_reference=request.domestic_reference,
+            authority=request.authority,
             status=request.status,
             received_at=request.received_at,
             outcome=request.outcome,
             assignments=request.assignments,
             allowed_actions=request.allowed(),
-            details=request.details,
+            details=details,
+            personal_data_erased_at=request.personal_data_erased_at,
         )
 
 
@@ -81,21 +94,47 @@ class Closure(BaseModel):
         return grounds
 
 
+class Erasure(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    legal_ground: ErasureGround
+    case_reference: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="The data-protection case the erasure was decided in (not a person's name).",
+    )
+
+
+def _keys(request: Request) -> ServiceKeyVault:
+    keys: ServiceKeyVault = request.app.state.key_vault
+    return keys
+
+
+async def _resource(request: Request, found: AssistanceRequest) -> RequestResource:
+    """The request with its personal data opened (or marked erased) for the response."""
+    assert found.details is not None
+    details, _ = await _keys(request).reader().reveal(found.details.model_dump(mode="json"))
+    return RequestResource.of(found, details)
+
+
 def _runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-@router.post("/requests", status_code=201, response_model=RequestResource)
+@router.post("/requests", status_code=201, response_model=RequestResource, responses=problems(409))
 async def submit(
     body: RequestSubmission,
     request: Request,
     response: Response,
+    grant: Annotated[Grant, authorize(Action.SUBMIT_REQUEST)],
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> RequestResource:
     """Submit an assistance request. It gets an id and a domestic reference number and is
     published as `mla.request.received`. Send an `Idempotency-Key` to retry safely: the same
-    key with the same body returns the same request; with another body it is a 409."""
+    key with the same body returns the same request; with another body it is a 409.
+    A requesting authority's token makes the request its own; an operator submits for the
+    department (a request received on paper)."""
     runtime = _runtime(request)
     created, is_new = await handlers.submit_request(
         runtime.unit_of_work(),
@@ -103,33 +142,57 @@ async def submit(
         idempotency_key=idempotency_key,
         reference_prefix=runtime.settings.reference_prefix,  # type: ignore[attr-defined]
         correlation_id=request.state.correlation_id,
+        vault=_keys(request).vault,
+        authority=grant.authority,
     )
     response.headers["Location"] = f"/v1/requests/{created.id}"
     if not is_new:
         response.headers["Idempotent-Replayed"] = "true"
-    return RequestResource.of(created)
+    return await _resource(request, created)
 
 
-@router.get("/requests/{request_id}", response_model=RequestResource)
-async def read(request_id: str, request: Request) -> RequestResource:
+@router.get("/requests/{request_id}", response_model=RequestResource, responses=problems(404))
+async def read(
+    request_id: PathId, request: Request, grant: Annotated[Grant, authorize(Action.READ_REQUEST)]
+) -> RequestResource:
     """The request, its status as intake knows it and the commands it allows now."""
-    found = await handlers.get_request(_runtime(request).unit_of_work(), request_id)
-    return RequestResource.of(found)
+    found = await handlers.get_request(_runtime(request).unit_of_work(), request_id, grant)
+    return await _resource(request, found)
 
 
-@router.post("/requests/{request_id}/withdrawal", response_model=RequestResource)
-async def withdraw(request_id: str, body: Withdrawal, request: Request) -> RequestResource:
+@router.post(
+    "/requests/{request_id}/withdrawal",
+    response_model=RequestResource,
+    responses=problems(404, 409),
+)
+async def withdraw(
+    request_id: PathId,
+    body: Withdrawal,
+    request: Request,
+    grant: Annotated[Grant, authorize(Action.WITHDRAW_REQUEST)],
+) -> RequestResource:
     """The requester withdraws the request; it is closed with outcome `withdrawn`."""
     changed = await handlers.withdraw_request(
-        _runtime(request).unit_of_work(), request_id, body.reason, request.state.correlation_id
+        _runtime(request).unit_of_work(),
+        request_id,
+        body.reason,
+        request.state.correlation_id,
+        grant,
     )
-    return RequestResource.of(changed)
+    return await _resource(request, changed)
 
 
-@router.post("/requests/{request_id}/closure", response_model=RequestResource)
-async def close(request_id: str, body: Closure, request: Request) -> RequestResource:
-    """Close the request with an outcome. `completed` needs every assignment executed;
-    `refused` needs grounds."""
+@router.post(
+    "/requests/{request_id}/closure", response_model=RequestResource, responses=problems(404, 409)
+)
+async def close(
+    request_id: PathId,
+    body: Closure,
+    request: Request,
+    grant: Annotated[Grant, authorize(Action.CLOSE_REQUEST)],
+) -> RequestResource:
+    """Close the request with an outcome (the department's work: operators). `completed`
+    needs every assignment executed; `refused` needs grounds."""
     changed = await handlers.close_request(
         _runtime(request).unit_of_work(),
         request_id,
@@ -137,8 +200,36 @@ async def close(request_id: str, body: Closure, request: Request) -> RequestReso
         body.grounds,
         body.answer_summary,
         request.state.correlation_id,
+        grant,
     )
-    return RequestResource.of(changed)
+    return await _resource(request, changed)
+
+
+@router.post(
+    "/requests/{request_id}/erasure", response_model=RequestResource, responses=problems(404, 409)
+)
+async def erase(
+    request_id: PathId,
+    body: Erasure,
+    request: Request,
+    grant: Annotated[Grant, authorize(Action.ERASE_PERSONAL_DATA)],
+) -> RequestResource:
+    """Erase the personal data of the request (an administrator's act: a person's
+    data-protection request, or the end of the retention period). The request's data key is
+    destroyed, so its persons, facts, free text and contacts become unreadable in every copy
+    (intake, tracking, the archive, the topic), and `mla.request.personal_data_erased`
+    records who ordered it, when and on what ground. References, offices, statuses and
+    deadlines stay readable, and the archive still verifies. A second erasure is a 409."""
+    erased = await handlers.erase_personal_data(
+        _runtime(request).unit_of_work(),
+        _keys(request).vault,
+        request_id,
+        erased_by=grant.principal.subject,
+        legal_ground=body.legal_ground,
+        case_reference=body.case_reference,
+        correlation_id=request.state.correlation_id,
+    )
+    return await _resource(request, erased)
 
 
 def install(app: FastAPI) -> None:
@@ -160,6 +251,10 @@ def install(app: FastAPI) -> None:
                 request,
                 state=str(exc.state),
                 allowed_actions=exc.allowed,
+            )
+        if isinstance(exc, PersonalDataErasedError):
+            return problem_response(
+                409, "personal-data-erased", "Personal data already erased", str(exc), request
             )
         if isinstance(exc, handlers.IdempotencyConflictError):
             return problem_response(

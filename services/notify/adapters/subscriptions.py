@@ -16,6 +16,8 @@ from services.notify.domain.subscription import (
     Channel,
     Language,
     OfficeAudience,
+    Owner,
+    OwnerKind,
     Role,
     RoleAudience,
     Subscription,
@@ -36,19 +38,26 @@ class SubscriptionRepository:
         )
         return replace(subscription, created_at=created_at)
 
-    async def get(self, subscription_id: str) -> Subscription:
+    async def get(self, subscription_id: str, owner: Owner | None = None) -> Subscription:
+        """The active subscription; with `owner`, only one of that owner's (another's is
+        as missing as one that never was)."""
         row = (
             await self._session.execute(
-                sa.select(subscriptions).where(subscriptions.c.id == subscription_id, _active)
+                sa.select(subscriptions).where(
+                    subscriptions.c.id == subscription_id, _active, *_of(owner)
+                )
             )
         ).first()
         if row is None:
             raise SubscriptionNotFoundError(subscription_id)
         return _subscription(row._mapping)
 
-    async def all(self) -> list[Subscription]:
+    async def all(self, owner: Owner | None = None) -> list[Subscription]:
+        """Every active subscription, or with `owner` that owner's."""
         rows = await self._session.execute(
-            sa.select(subscriptions).where(_active).order_by(subscriptions.c.created_at)
+            sa.select(subscriptions)
+            .where(_active, *_of(owner))
+            .order_by(subscriptions.c.created_at)
         )
         return [_subscription(row._mapping) for row in rows]
 
@@ -61,10 +70,10 @@ class SubscriptionRepository:
         )
         return [_subscription(row._mapping) for row in rows]
 
-    async def delete(self, subscription_id: str) -> None:
+    async def delete(self, subscription_id: str, owner: Owner | None = None) -> None:
         deleted = await self._session.scalar(
             sa.update(subscriptions)
-            .where(subscriptions.c.id == subscription_id, _active)
+            .where(subscriptions.c.id == subscription_id, _active, *_of(owner))
             .values(deleted_at=sa.func.now())
             .returning(subscriptions.c.id)
         )
@@ -88,7 +97,15 @@ def _row(subscription: Subscription) -> dict[str, Any]:
         "recipients": list(subscription.recipients) or None,
         "language": subscription.language.value if subscription.channel is Channel.EMAIL else None,
         "description": subscription.description,
+        "owner_kind": subscription.owner.kind.value if subscription.owner else None,
+        "owner_id": subscription.owner.id if subscription.owner else None,
     }
+
+
+def _of(owner: Owner | None) -> list[sa.ColumnElement[bool]]:
+    if owner is None:
+        return []
+    return [subscriptions.c.owner_kind == owner.kind.value, subscriptions.c.owner_id == owner.id]
 
 
 def _subscription(row: Any) -> Subscription:
@@ -109,6 +126,7 @@ def _subscription(row: Any) -> Subscription:
         recipients=tuple(row["recipients"] or ()),
         language=Language(row["language"] or Language.SERBIAN_LATIN),
         description=row["description"],
+        owner=Owner(OwnerKind(row["owner_kind"]), row["owner_id"]) if row["owner_kind"] else None,
         defaults=row["default_event_types"],
         created_at=row["created_at"],
     )

@@ -30,6 +30,7 @@ request_facts = sa.Table(
     sa.Column("authority_name", sa.String(300)),
     sa.Column("authority_country", sa.String(2)),
     sa.Column("authority_reference", sa.String(100)),
+    sa.Column("authority", sa.String(100)),  # the submitting authority's identifier
     sa.Column("status", sa.String(30), nullable=False),
     sa.Column("office_names", JSONB, nullable=False),
     sa.Column("current_offices", JSONB, nullable=False),
@@ -54,6 +55,9 @@ subscriptions = sa.Table(
     sa.Column("recipients", ARRAY(sa.String(254))),
     sa.Column("language", sa.String(10)),
     sa.Column("description", sa.String(300)),
+    # Whose it is: an authority or an office (NULL: the department's). Migration 0003.
+    sa.Column("owner_kind", sa.String(10)),
+    sa.Column("owner_id", sa.String(100)),
     sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
     sa.Column("deleted_at", sa.DateTime(timezone=True)),
 )

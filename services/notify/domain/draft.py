@@ -9,6 +9,7 @@ from services.notify.domain.errors import InvalidSubscriptionError
 from services.notify.domain.subscription import (
     Channel,
     Language,
+    Owner,
     Subscription,
     audience_of,
     event_types_for,
@@ -32,6 +33,7 @@ class SubscriptionDraft:
     office_id: str | None = None
     role: str | None = None
     description: str | None = None
+    owner: Owner | None = None  # set from the caller's token, never from the body
 
     def accept(self, subscription_id: str, new_key: bytes) -> Subscription:
         """The subscription, or `InvalidSubscriptionError` naming the first field at fault.
@@ -66,6 +68,7 @@ class SubscriptionDraft:
             recipients=recipients,
             language=language,
             description=self.description,
+            owner=self.owner,
             defaults=self.event_types is None,
         )
 

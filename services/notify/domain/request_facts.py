@@ -32,6 +32,8 @@ class RequestFacts:
     authority_name: str | None = None
     authority_country: str | None = None
     authority_reference: str | None = None
+    # The identifier of the authority that submitted it (None: the department): whose it is.
+    authority: str | None = None
     status: str = "unknown"
     # Every office that ever held an assignment of the request, with its name.
     office_names: dict[str, str] = field(default_factory=dict)
@@ -48,6 +50,7 @@ class RequestFacts:
                 self.authority_name = authority.name
                 self.authority_country = authority.country
                 self.authority_reference = authority.reference
+                self.authority = payload.authority
                 self.status = "received"
             case RequestRouted():
                 offices = self._route(payload)
@@ -72,6 +75,7 @@ class RequestFacts:
             request_id=self.request_id,
             authority_name=self.authority_name,
             authority_country=self.authority_country,
+            authority=self.authority,
             offices=offices,
         )
 

@@ -84,6 +84,26 @@ DEFAULT_EVENT_TYPES: dict[type[Audience], tuple[str, ...]] = {
 }
 
 
+class OwnerKind(StrEnum):
+    AUTHORITY = "authority"
+    OFFICE = "office"
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Whose a subscription is, when it is not the department's: a requesting authority or
+    an executing office (by their identifiers in the caller's token). It then gets only the
+    events of requests its owner may read, whatever its audience says."""
+
+    kind: OwnerKind
+    id: str
+
+    def reads(self, notice: Notice) -> bool:
+        if self.kind is OwnerKind.AUTHORITY:
+            return notice.authority == self.id
+        return self.id in notice.offices
+
+
 @dataclass(frozen=True)
 class Notice:
     """What one event is about, as far as choosing its recipients goes."""
@@ -92,6 +112,8 @@ class Notice:
     request_id: str
     authority_name: str | None = None
     authority_country: str | None = None
+    # The identifier of the authority that submitted the request (None: the department).
+    authority: str | None = None
     # The offices the event concerns: those given a new assignment by a `routed`, the office
     # that executed or declined, the offices holding the request for anything else.
     offices: frozenset[str] = frozenset()
@@ -108,12 +130,17 @@ class Subscription:
     recipients: tuple[str, ...] = ()
     language: Language = Language.SERBIAN_LATIN
     description: str | None = None
+    owner: Owner | None = None  # None: the department's
     defaults: bool = field(default=False, compare=False)  # event types are the audience's
     created_at: datetime | None = field(default=None, compare=False)
 
     def wants(self, notice: Notice) -> bool:
         """True when this subscription should get a message for the event."""
-        return notice.type in self.event_types and _concerns(self.audience, notice)
+        return (
+            notice.type in self.event_types
+            and _concerns(self.audience, notice)
+            and (self.owner is None or self.owner.reads(notice))
+        )
 
 
 def _concerns(audience: Audience | None, notice: Notice) -> bool:

@@ -19,6 +19,7 @@ from shared.events.catalogue import (
     DeadlineAlert,
     DeadlineBreached,
     Payload,
+    PersonalDataErased,
     RequestClosed,
     RequestExecuted,
     RequestReceived,
@@ -47,6 +48,7 @@ SUBJECTS: dict[Language, dict[type[Payload], str]] = {
         RequestClosed: "Zahtev zatvoren",
         DeadlineAlert: "Rok uskoro ističe",
         DeadlineBreached: "Rok je istekao",
+        PersonalDataErased: "Lični podaci obrisani",
     },
     EN: {
         RequestReceived: "Request received",
@@ -58,6 +60,7 @@ SUBJECTS: dict[Language, dict[type[Payload], str]] = {
         RequestClosed: "Request closed",
         DeadlineAlert: "Deadline approaching",
         DeadlineBreached: "Deadline passed",
+        PersonalDataErased: "Personal data erased",
     },
 }
 
@@ -76,6 +79,8 @@ SENTENCES: dict[Language, dict[type[Payload], str]] = {
         RequestClosed: "Zahtev je zatvoren. Ishod: {outcome}.",
         DeadlineAlert: "Rok ističe {due}: {kind} ({basis}).",
         DeadlineBreached: "Rok je istekao {due}: {kind} ({basis}).",
+        PersonalDataErased: "Lični podaci iz zahteva {reference} su obrisani; ostatak zapisa "
+        "je sačuvan.",
     },
     EN: {
         RequestReceived: "The request for mutual legal assistance was received and registered "
@@ -91,6 +96,8 @@ SENTENCES: dict[Language, dict[type[Payload], str]] = {
         RequestClosed: "The request was closed. Outcome: {outcome}.",
         DeadlineAlert: "A deadline falls due on {due}: {kind} ({basis}).",
         DeadlineBreached: "A deadline passed on {due}: {kind} ({basis}).",
+        PersonalDataErased: "The personal data of request {reference} was erased; the rest "
+        "of its record is kept.",
     },
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, FastAPI, Query, Request, Response
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse
 from services.notify import handlers
 from services.notify.adapters.delivery_log import DeliveryFilter, InvalidCursorError
 from services.notify.adapters.targets import TargetGuard
+from services.notify.domain.draft import SubscriptionDraft
 from services.notify.domain.errors import (
     DeliveryNotFoundError,
     DeliveryNotRetryableError,
@@ -17,6 +19,7 @@ from services.notify.domain.errors import (
     NotifyError,
     SubscriptionNotFoundError,
 )
+from services.notify.domain.subscription import Owner, OwnerKind
 from services.notify.entrypoints.schemas import (
     DeliveryOut,
     DeliveryPage,
@@ -25,12 +28,18 @@ from services.notify.entrypoints.schemas import (
     SubscriptionList,
     SubscriptionOut,
 )
+from shared.auth import Action, Grant, authorize
+from shared.auth.errors import ForbiddenError
 from shared.db import UnitOfWork
-from shared.problems import InvalidInputError, problem_response
+from shared.identifiers import Cursor, PathId, QueryId
+from shared.openapi import problems
+from shared.problems import InvalidInputError, NotFoundError, problem_response
 
 router = APIRouter(prefix="/v1")
 
 Status = Literal["pending", "failed", "delivered", "dead", "cancelled"]
+# The caller of a subscription route: the department, or an authority or office (its own).
+Subscriber = Annotated[Grant, authorize(Action.MANAGE_SUBSCRIPTIONS)]
 
 
 def _uow(request: Request) -> UnitOfWork:
@@ -47,48 +56,65 @@ def _guard(request: Request) -> TargetGuard:
     "/subscriptions", status_code=201, response_model=SubscriptionCreated, tags=["subscriptions"]
 )
 async def subscribe(
-    body: SubscriptionIn, request: Request, response: Response
+    body: SubscriptionIn, request: Request, response: Response, grant: Subscriber
 ) -> SubscriptionCreated:
     """Subscribe a webhook or an e-mail recipient list. A webhook's secret (made for it when
     not given) is in this response only. A webhook URL must be http(s) and, unless the
-    deployment allows it, resolve to public addresses only: otherwise 422 on `url`."""
-    subscription = await handlers.subscribe(_uow(request), body.draft(), _guard(request))
+    deployment allows it, resolve to public addresses only: otherwise 422 on `url`.
+    A requesting authority or an executing office subscribes only to what it may read:
+    its own requests, or the requests it holds an assignment of (403 for another audience)."""
+    draft = replace(body.draft(), owner=_owner(grant))
+    _refuse_foreign_audience(draft)
+    subscription = await handlers.subscribe(_uow(request), draft, _guard(request))
     response.headers["Location"] = f"/v1/subscriptions/{subscription.id}"
     created = SubscriptionOut.of(subscription).model_dump()
     return SubscriptionCreated(**created, secret=subscription.secret)
 
 
 @router.get("/subscriptions", response_model=SubscriptionList, tags=["subscriptions"])
-async def subscriptions(request: Request) -> SubscriptionList:
-    """Every active subscription (secrets are never shown)."""
-    items = await handlers.subscriptions(_uow(request))
+async def subscriptions(request: Request, grant: Subscriber) -> SubscriptionList:
+    """Every active subscription the caller may see: the department sees all, an authority
+    or an office its own (secrets are never shown)."""
+    items = await handlers.subscriptions(_uow(request), _owner(grant))
     return SubscriptionList(items=[SubscriptionOut.of(s) for s in items])
 
 
 @router.get(
-    "/subscriptions/{subscription_id}", response_model=SubscriptionOut, tags=["subscriptions"]
+    "/subscriptions/{subscription_id}",
+    response_model=SubscriptionOut,
+    tags=["subscriptions"],
+    responses=problems(404),
 )
-async def subscription(subscription_id: str, request: Request) -> SubscriptionOut:
+async def subscription(
+    subscription_id: PathId, request: Request, grant: Subscriber
+) -> SubscriptionOut:
     """One active subscription."""
-    return SubscriptionOut.of(await handlers.subscription(_uow(request), subscription_id))
+    found = await handlers.subscription(_uow(request), subscription_id, _owner(grant))
+    return SubscriptionOut.of(found)
 
 
-@router.delete("/subscriptions/{subscription_id}", status_code=204, tags=["subscriptions"])
-async def unsubscribe(subscription_id: str, request: Request) -> Response:
+@router.delete(
+    "/subscriptions/{subscription_id}",
+    status_code=204,
+    tags=["subscriptions"],
+    responses=problems(404),
+)
+async def unsubscribe(subscription_id: PathId, request: Request, grant: Subscriber) -> Response:
     """Delete a subscription: nothing more is sent to it and its pending deliveries are
     cancelled; its delivery log stays."""
-    await handlers.unsubscribe(_uow(request), subscription_id)
+    await handlers.unsubscribe(_uow(request), subscription_id, _owner(grant))
     return Response(status_code=204)
 
 
 @router.get("/deliveries", response_model=DeliveryPage, tags=["deliveries"])
 async def deliveries(
     request: Request,
+    grant: Annotated[Grant, authorize(Action.READ_DELIVERIES)],
     status: Status | None = None,
-    subscription_id: str | None = None,
-    request_id: str | None = None,
+    subscription_id: QueryId = None,
+    request_id: QueryId = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> DeliveryPage:
     """The delivery log, newest first, by status, subscription and request; `next_cursor`
     leads to the next page."""
@@ -101,8 +127,17 @@ async def deliveries(
     return DeliveryPage(items=[DeliveryOut(**item) for item in items], next_cursor=next_cursor)
 
 
-@router.get("/deliveries/{delivery_id}", response_model=DeliveryOut, tags=["deliveries"])
-async def delivery(delivery_id: str, request: Request) -> DeliveryOut:
+@router.get(
+    "/deliveries/{delivery_id}",
+    response_model=DeliveryOut,
+    tags=["deliveries"],
+    responses=problems(404),
+)
+async def delivery(
+    delivery_id: PathId,
+    request: Request,
+    grant: Annotated[Grant, authorize(Action.READ_DELIVERIES)],
+) -> DeliveryOut:
     """One delivery; its id is the `webhook-id` the receiver saw."""
     return DeliveryOut(**await handlers.delivery(_uow(request), delivery_id))
 
@@ -110,10 +145,15 @@ async def delivery(delivery_id: str, request: Request) -> DeliveryOut:
 @router.post(
     "/deliveries/{delivery_id}/retry",
     status_code=202,
+    responses=problems(404, 409),
     response_model=DeliveryOut,
     tags=["deliveries"],
 )
-async def retry(delivery_id: str, request: Request) -> DeliveryOut:
+async def retry(
+    delivery_id: PathId,
+    request: Request,
+    grant: Annotated[Grant, authorize(Action.RETRY_DELIVERY)],
+) -> DeliveryOut:
     """Attempt a failed or dead delivery again now, with a fresh schedule of attempts
     (409 for one delivered, pending, cancelled or in flight)."""
     rescheduled = await handlers.retry(_uow(request), delivery_id)
@@ -122,10 +162,44 @@ async def retry(delivery_id: str, request: Request) -> DeliveryOut:
 
 
 @router.get("/requests/{request_id}/events", tags=["events"])
-async def events_of(request_id: str, request: Request) -> dict[str, object]:
-    """The lifecycle events notify has taken in for a request."""
+async def events_of(
+    request_id: PathId,
+    request: Request,
+    grant: Annotated[Grant, authorize(Action.READ_REQUEST_EVENTS)],
+) -> dict[str, object]:
+    """The lifecycle events notify has taken in for a request. An authority or an office
+    gets 404 for a request that is not its own (or not yet known here)."""
+    if not grant.everything:
+        facts = await handlers.facts_of(_uow(request), request_id)
+        if not grant.covers(authority=facts.authority, offices=facts.current_offices):
+            raise NotFoundError(f"notify has no events of request {request_id}")
     items = await handlers.inbox_of(_uow(request), request_id)
     return {"request_id": request_id, "items": items}
+
+
+def _owner(grant: Grant) -> Owner | None:
+    # None: the department's view, of every subscription; else the caller's own.
+    if grant.everything:
+        return None
+    if grant.authority is not None:
+        return Owner(OwnerKind.AUTHORITY, grant.authority)
+    assert grant.office_id is not None, "a grant that is not the department's names a party"
+    return Owner(OwnerKind.OFFICE, grant.office_id)
+
+
+def _refuse_foreign_audience(draft: SubscriptionDraft) -> None:
+    """An authority may not subscribe to an office's or the operators' messages, nor an
+    office to an authority's, the operators' or another office's."""
+    owner = draft.owner
+    if owner is None:
+        return
+    foreign = draft.role is not None or (
+        draft.office_id is not None
+        if owner.kind is OwnerKind.AUTHORITY
+        else draft.authority_name is not None or draft.office_id not in (None, owner.id)
+    )
+    if foreign:
+        raise ForbiddenError(f"a subscription of an {owner.kind} covers only its own requests")
 
 
 def install(app: FastAPI) -> None:

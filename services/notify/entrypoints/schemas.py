@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,7 +32,12 @@ EMAIL_EXAMPLE: dict[str, Any] = {
 class AuthorityIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=300, description="As the requester names itself.")
-    country: str | None = Field(None, description="ISO 3166-1 alpha-2; narrows a common name.")
+    country: str | None = Field(
+        None,
+        min_length=2,
+        max_length=2,
+        description="ISO 3166-1 alpha-2; narrows a common name.",
+    )
 
 
 class SubscriptionIn(BaseModel):
@@ -51,11 +56,13 @@ class SubscriptionIn(BaseModel):
         max_length=200,
         description="Webhook: `whsec_<base64 of 24-64 bytes>`; made for you when left out.",
     )
-    recipients: list[str] | None = Field(None, max_length=50, description="E-mail: addresses.")
+    recipients: list[Annotated[str, Field(min_length=3, max_length=254)]] | None = Field(
+        None, max_length=50, description="E-mail: addresses."
+    )
     language: Literal["sr-Latn", "en"] | None = Field(
         None, description="E-mail: the language of the text (default sr-Latn)."
     )
-    event_types: list[str] | None = Field(
+    event_types: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(
         None, max_length=20, description="Catalogue types; default: the audience's."
     )
     authority: AuthorityIn | None = None

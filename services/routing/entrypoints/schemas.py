@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.routing.domain.decision import RoutingDecision
-from services.routing.domain.directory import Directory
+from services.routing.domain.directory import Directory, OfficeKind, OfficeRole, Status
 from services.routing.domain.routed_request import RoutedRequest
 from shared.events.catalogue import Assignment, RuleStep
-from shared.events.vocabulary import ExecutionResult
+from shared.events.vocabulary import ExecutionResult, OffenceCategory
 from shared.request.model import RequestDetails
 
 
@@ -104,8 +104,8 @@ def assignments_of(routed: RoutedRequest) -> list[AssignmentOut]:
 
 class OfficeMeasures(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    office_id: str = Field(max_length=100)
-    measures: list[int] = Field(
+    office_id: str = Field(min_length=1, max_length=100)
+    measures: list[Annotated[int, Field(ge=0, lt=100)]] = Field(
         min_length=1, max_length=100, description="Measure indexes, from 0."
     )
 
@@ -132,23 +132,37 @@ class Declination(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+Place = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class OfficeContact(BaseModel):
+    """How the office is reached (its international unit, never a person's own address)."""
+
+    model_config = ConfigDict(extra="forbid")
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=100)
+    address: str | None = Field(default=None, max_length=500)
+
+
 class OfficeEdit(BaseModel):
     """An office as operators maintain it; every edit makes a new directory version."""
 
     model_config = ConfigDict(extra="forbid")
-    kind: str
+    kind: OfficeKind
     name: str = Field(min_length=1, max_length=300)
     name_en: str = Field(min_length=1, max_length=300)
     seat: str = Field(min_length=1, max_length=100)
-    parent_id: str | None = None
-    appellate_area: str | None = None
-    territory: list[str] = Field(default_factory=list, max_length=200)
+    parent_id: str | None = Field(default=None, min_length=1, max_length=100)
+    appellate_area: str | None = Field(default=None, min_length=1, max_length=100)
+    territory: list[Place] = Field(default_factory=list, max_length=200)
     nationwide: bool = False
-    roles: list[str] = Field(default_factory=list, max_length=10)
-    subject_matter: list[str] = Field(default_factory=list, max_length=20)
-    contact: dict[str, str | None] | None = None
-    status: str = "confirmed"
+    roles: list[OfficeRole] = Field(default_factory=list, max_length=10)
+    subject_matter: list[OffenceCategory] = Field(default_factory=list, max_length=20)
+    contact: OfficeContact | None = None
+    status: Status = Status.CONFIRMED
     note: str | None = Field(default=None, max_length=2000)
-    sources: list[str] = Field(default_factory=list, max_length=50)
+    sources: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+        default_factory=list, max_length=50
+    )
     change_note: str = Field(min_length=1, max_length=500, description="Why the office changes.")
     changed_by: str | None = Field(default=None, max_length=200)

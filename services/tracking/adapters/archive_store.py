@@ -36,6 +36,12 @@ _PAGE_SQL = (
     "SELECT position, prev_hash, hash, body FROM archive WHERE position > $1 AND position <= $2 "
     "ORDER BY position LIMIT $3"
 )
+# One share of the requests (a hash of the subject, modulo the shares), for a fold on
+# several cores: each request's events all fall in the same share.
+_SHARE_SQL = (
+    "SELECT position, prev_hash, hash, body FROM archive WHERE position > $1 AND position <= $2 "
+    "AND mod(hashtext(subject)::bigint + 2147483648, $4) = $5 ORDER BY position LIMIT $3"
+)
 _T = TypeVar("_T")
 
 
@@ -86,12 +92,19 @@ class ArchiveStore:
         return (row.position, row.hash) if row else (0, GENESIS)
 
     async def entries(
-        self, from_position: int = 1, *, until_position: int | None = None, page: int = PAGE
+        self,
+        from_position: int = 1,
+        *,
+        until_position: int | None = None,
+        page: int = PAGE,
+        share: tuple[int, int] | None = None,
     ) -> AsyncGenerator[list[Entry], None]:
-        """The archive in position order, a page at a time (keyset paging: constant memory)."""
+        """The archive in position order, a page at a time (keyset paging: constant memory);
+        with `share` (k, n), only the entries of the k-th of n shares of the requests."""
         connection = await driver_connection(self._session)
         position, last = from_position - 1, until_position or 2**63 - 1
-        while rows := await connection.fetch(_PAGE_SQL, position, last, page):
+        sql, more = (_PAGE_SQL, ()) if share is None else (_SHARE_SQL, (share[1], share[0]))
+        while rows := await connection.fetch(sql, position, last, page, *more):
             yield [Entry(*row) for row in rows]
             position = rows[-1][0]
 
@@ -101,10 +114,11 @@ class ArchiveStore:
         from_position: int = 1,
         *,
         until_position: int | None = None,
+        share: tuple[int, int] | None = None,
     ) -> _T:
         """`work(entries)` run in a worker thread over the archive in position order, while
         the next page is fetched; `work` may stop early."""
-        pages = self.entries(from_position, until_position=until_position)
+        pages = self.entries(from_position, until_position=until_position, share=share)
         return await consume_in_thread(pages, work)
 
     async def of_request(self, request_id: str) -> list[dict[str, Any]]:

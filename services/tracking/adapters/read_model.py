@@ -29,6 +29,9 @@ class RequestFilter:
     received_from: datetime | None = None
     received_to: datetime | None = None
     text: str | None = None
+    # Who asks, when not the department (shared/auth): the requests of this authority and
+    # those this office holds an assignment of; None: every request.
+    reach: tuple[str | None, str | None] | None = None
 
 
 def search_text(view: RequestView) -> str:
@@ -111,6 +114,7 @@ def row_of(
         "domestic_reference": view.domestic_reference,
         "foreign_reference": view.foreign_reference,
         "requesting_authority": view.requesting_authority,
+        "authority": view.authority,
         "status": view.status,
         "country": view.country,
         "channel": view.channel,
@@ -144,6 +148,8 @@ def conditions(where: RequestFilter, now: datetime) -> list[sa.ColumnElement[boo
             found.append(column == value)
     if where.office is not None:
         found.append(c.offices.contains([where.office]))
+    if where.reach is not None:
+        found.append(_reach(*where.reach))
     if where.overdue:
         found.append(c.next_due < now)
     if where.due_soon:
@@ -160,3 +166,10 @@ def conditions(where: RequestFilter, now: datetime) -> list[sa.ColumnElement[boo
         )
         found.append(c.search.like(pattern))
     return found
+
+
+def _reach(authority: str | None, office: str | None) -> sa.ColumnElement[bool]:
+    c = requests.c
+    own = [c.authority == authority] if authority else []
+    held = [c.offices.contains([office])] if office else []
+    return sa.or_(sa.false(), *own, *held)

@@ -18,6 +18,8 @@ requests = sa.Table(
     sa.Column("domestic_reference", sa.String(40), nullable=True),
     sa.Column("foreign_reference", sa.String(100), nullable=True),
     sa.Column("requesting_authority", sa.String(300), nullable=True),
+    # The identifier of the submitting authority (migration 0003): whose request it is.
+    sa.Column("authority", sa.String(100), nullable=True),
     sa.Column("status", sa.String(30), nullable=False),
     sa.Column("country", sa.String(2), nullable=True),
     sa.Column("channel", sa.String(40), nullable=True),
@@ -36,6 +38,24 @@ requests = sa.Table(
     sa.Column("search", sa.Text, nullable=False, server_default=""),
     # The whole view, exactly as the fold produced it.
     sa.Column("view", JSONB, nullable=False),
+)
+
+# Running counts behind GET /v1/stats, kept by triggers on `requests` (migration 0002):
+# per dimension (total, status, country, category, office, week) and key; and the duration
+# of each stage in logarithmic buckets (domain/durations.py).
+request_tallies = sa.Table(
+    "request_tallies",
+    metadata,
+    sa.Column("dimension", sa.String(20), primary_key=True),
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("count", sa.BigInteger, nullable=False),
+)
+stage_durations = sa.Table(
+    "stage_durations",
+    metadata,
+    sa.Column("stage", sa.String(40), primary_key=True),
+    sa.Column("bucket", sa.Integer, primary_key=True),
+    sa.Column("count", sa.BigInteger, nullable=False),
 )
 
 # The append-only, hash-chained record of every event tracking consumed.

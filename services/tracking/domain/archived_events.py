@@ -37,6 +37,7 @@ from shared.events.catalogue import (
     read_payload,
 )
 from shared.events.envelope import CloudEvent, EnvelopeError, describe_errors
+from shared.personal_data import SealedValue, is_sealed
 from shared.request.model import RequestDetails
 
 
@@ -153,7 +154,8 @@ def complete(model: type[BaseModel], document: dict[str, Any]) -> dict[str, Any]
         if name not in document:
             document[name] = make()
     for name, nested, many in plan.nested:
-        if (value := document[name]) is not None:
+        # A sealed personal field is archived whole: it has no member left out to put back.
+        if (value := document[name]) is not None and not is_sealed(value):
             for item in value if many else (value,):
                 complete(nested, item)
     return document
@@ -194,8 +196,11 @@ def _plan(model: type[BaseModel]) -> _Plan:
 def _nested(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
     """The model a field holds (one, optional, or a list of them), if any."""
     origin, arguments = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _nested(arguments[0])
     if origin in (typing.Union, types.UnionType):
-        inner = [a for a in arguments if a is not type(None)]
+        # A personal field holds its model in the clear, or that model sealed.
+        inner = [a for a in arguments if a not in (type(None), SealedValue)]
         return _nested(inner[0]) if len(inner) == 1 else (None, False)
     if origin is list:
         return _nested(arguments[0])[0], True

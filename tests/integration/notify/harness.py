@@ -10,6 +10,7 @@ import httpx
 
 from services.notify.bootstrap import create
 from services.notify.settings import Settings
+from tests.support.auth import bearer, stack_key
 from tests.support.infra import eventually
 
 FAST: dict[str, Any] = {
@@ -25,6 +26,7 @@ FAST: dict[str, Any] = {
     "consumer_rebalance_timeout_ms": 300,
     "consumer_heartbeat_ms": 300,
     "tracking_base_url": "https://tracking.mla.example",
+    "auth_shared_key": stack_key(),
 }
 
 
@@ -34,8 +36,11 @@ class Notify:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.app = create(settings)
+        # The department's operator, who sees every subscription and delivery.
         self.http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.app), base_url="http://notify"
+            transport=httpx.ASGITransport(app=self.app),
+            base_url="http://notify",
+            headers=bearer("operator"),
         )
 
     async def subscribe(self, **body: Any) -> dict[str, Any]:

@@ -72,6 +72,28 @@ def default(service: str, field_name: str) -> Any:
     return settings_class(service).model_fields[field_name].default
 
 
+def reads_personal_data(service: str) -> bool:
+    """Whether the service seals or shows personal data: its settings name a key vault and a
+    master key (shared/personal_data/settings.py)."""
+    fields = settings_class(service).model_fields
+    return {"vault_database_url", "personal_data_key_file"} <= set(fields)
+
+
+def personal_data_services() -> tuple[str, ...]:
+    return tuple(service for service in SERVICES if reads_personal_data(service))
+
+
+def vault_database() -> str:
+    """The key vault's database name, the one `devstack migrate` creates by default."""
+    name: str = import_project("shared.personal_data.settings").VAULT_DATABASE
+    return name
+
+
+# `devstack migrate` creates and migrates the key vault at the vault URL of the first service
+# it knows, intake (devstack/stack.py, migrate_all): the migration step sets that one.
+VAULT_MIGRATED_AT = "intake"
+
+
 def lifecycle_topic() -> str:
     topic: str = import_project("shared.settings").LIFECYCLE_TOPIC
     return topic

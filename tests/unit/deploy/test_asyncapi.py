@@ -30,6 +30,7 @@ from shared.events.catalogue import (
     DeadlineBreached,
     MeasureRef,
     Payload,
+    PersonalDataErased,
     RequestClosed,
     RequestExecuted,
     RequestReceived,
@@ -40,7 +41,7 @@ from shared.events.catalogue import (
     new_event,
     type_of,
 )
-from shared.events.vocabulary import ExecutionResult, Outcome
+from shared.events.vocabulary import ErasureGround, ExecutionResult, Outcome
 from shared.request.model import EXAMPLE_REQUEST, RequestDetails
 from shared.settings import LIFECYCLE_TOPIC, ServiceSettings
 from tests.unit.deploy.project_settings import REPO_ROOT, SERVICES, import_project
@@ -98,6 +99,12 @@ EVERY_PAYLOAD: list[Payload] = [
     ),
     DeadlineBreached(
         request_id=REQUEST_ID, deadline_id="d-1", kind="execution", due=date(2026, 4, 1), basis="x"
+    ),
+    PersonalDataErased(
+        request_id=REQUEST_ID,
+        erased_at=datetime(2026, 5, 1, 9, 0, tzinfo=UTC),
+        erased_by="admin",
+        legal_ground=ErasureGround.RETENTION_ENDED,
     ),
 ]
 

@@ -28,9 +28,12 @@ from tests.unit.deploy.project_settings import (
     REPO_ROOT,
     REQUIRED_FOR_DEPLOYMENT,
     SERVICES,
+    VAULT_MIGRATED_AT,
     env_names,
     lifecycle_topic,
+    personal_data_services,
     settings_class,
+    vault_database,
 )
 
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
@@ -41,6 +44,9 @@ COMPOSE_SCHEMA = REPO_ROOT / "deploy" / "schemas" / "compose-spec.json"
 
 ONE_OFF_STEPS = ("migrate", "topics")
 DATABASES = {name: f"mla_{name}" for name in SERVICES}
+PERSONAL_DATA_SERVICES = personal_data_services()
+# Where Compose mounts a secret that names no target of its own.
+SECRETS_DIR = "/run/secrets"
 DEPENDENCY_CONDITIONS = {
     "service_started",
     "service_healthy",
@@ -303,7 +309,7 @@ def test_each_kafka_node_checks_its_own_listener(services):
         assert f"--bootstrap-server localhost:{client_port}" in command, name
 
 
-def test_postgres_creates_the_four_service_databases(services):
+def test_postgres_creates_the_four_service_databases_and_the_key_vault(services):
     postgres = services["postgres"]
     assert postgres["image"].split(":")[0] in {"postgres", "docker.io/library/postgres"}
     assert as_mapping(postgres["environment"])["POSTGRES_USER"] == "mla"
@@ -315,7 +321,7 @@ def test_postgres_creates_the_four_service_databases(services):
     created = set(
         re.findall(r"CREATE\s+DATABASE\s+(\w+)", POSTGRES_INIT_SQL.read_text(), re.IGNORECASE)
     )
-    assert created == set(DATABASES.values())
+    assert created == {*DATABASES.values(), vault_database()}
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -540,6 +546,100 @@ def test_published_host_ports_do_not_clash(services):
         for host, _, protocol in published_ports(service):
             clash = seen.setdefault((host, protocol), name)
             assert clash == name, f"{name} and {clash} both publish host port {host}/{protocol}"
+
+
+# --- personal data: the key vault and the master key -------------------------------------------
+
+
+def test_personal_data_is_sealed_by_intake_and_shown_by_tracking():
+    # The tests below check each of these; a service that starts reading personal data
+    # appears here through its settings class, and so in every one of them.
+    assert set(PERSONAL_DATA_SERVICES) >= {"intake", "tracking"}
+
+
+def secret_mounts(service: dict[str, Any]) -> dict[str, str]:
+    """Secret name -> the path it appears at in the container (short or long syntax)."""
+    mounts = {}
+    for entry in service.get("secrets", []):
+        if isinstance(entry, str):
+            mounts[entry] = f"{SECRETS_DIR}/{entry}"
+        else:
+            target = str(entry.get("target", entry["source"]))
+            mounts[entry["source"]] = (
+                target if target.startswith("/") else f"{SECRETS_DIR}/{target}"
+            )
+    return mounts
+
+
+@pytest.mark.parametrize("service", PERSONAL_DATA_SERVICES)
+def test_each_service_with_personal_data_uses_the_one_key_vault(services, service):
+    environment = as_mapping(services[service]["environment"])
+    variable = env_names(service)["vault_database_url"]
+    assert environment.get(variable), f"{service} must name the key vault ({variable})"
+    url = urlsplit(environment[variable])
+    assert url.scheme == "postgresql+asyncpg"
+    assert url.hostname == "postgres"
+    assert url.path.lstrip("/") == vault_database()
+    vaults = {
+        as_mapping(services[other]["environment"]).get(env_names(other)["vault_database_url"])
+        for other in PERSONAL_DATA_SERVICES
+    }
+    assert len(vaults) == 1, f"intake makes the keys tracking reads: one vault, not {vaults}"
+
+
+def test_migrate_step_creates_and_migrates_the_key_vault_the_services_use(services):
+    migrate_environment = as_mapping(services["migrate"]["environment"])
+    variable = env_names(VAULT_MIGRATED_AT)["vault_database_url"]
+    assert migrate_environment.get(variable), f"migrate must name the key vault ({variable})"
+    for service in PERSONAL_DATA_SERVICES:
+        service_environment = as_mapping(services[service]["environment"])
+        assert (
+            migrate_environment[variable]
+            == service_environment[env_names(service)["vault_database_url"]]
+        ), f"the vault {service} uses is not the one migrated"
+
+
+@pytest.mark.parametrize("service", PERSONAL_DATA_SERVICES)
+def test_each_service_with_personal_data_reads_the_master_key_from_a_secret(
+    compose, services, service
+):
+    environment = as_mapping(services[service]["environment"])
+    key_file = environment.get(env_names(service)["personal_data_key_file"])
+    assert key_file, f"{service} must be told where its master key is"
+    mounted_at = {path: name for name, path in secret_mounts(services[service]).items()}
+    assert key_file in mounted_at, f"{key_file} is not where a secret of {service} is mounted"
+    secret = (compose.get("secrets") or {}).get(mounted_at[key_file])
+    assert secret is not None, f"the secret {mounted_at[key_file]} is not declared"
+    # From a file the operator makes (python -m shared.personal_data create-master-key),
+    # never a value in this file or in an environment variable. (The settings have no field
+    # for the key itself, so a variable holding it fails the unknown-variable test.)
+    assert set(secret) == {"file"}, f"{mounted_at[key_file]}: {secret}"
+
+
+def test_the_master_key_file_defaults_to_the_one_make_run_keeps(compose):
+    # One key per machine: the operator may point MLA_PERSONAL_DATA_KEY_FILE elsewhere.
+    secret_files = [str(secret["file"]) for secret in (compose.get("secrets") or {}).values()]
+    default = str(settings_class("intake").model_fields["personal_data_key_file"].default)
+    assert f"${{MLA_PERSONAL_DATA_KEY_FILE:-./{default}}}" in secret_files
+
+
+def test_only_the_services_with_personal_data_get_the_master_key(services):
+    for name, service in services.items():
+        if name not in PERSONAL_DATA_SERVICES:
+            assert not service.get("secrets"), f"{name} has no use for a secret"
+
+
+# --- access: every service verifies tokens the same way --------------------------------------
+
+
+def test_every_service_verifies_tokens_with_the_same_key_or_identity_provider(services):
+    for setting in ("auth_shared_key", "auth_jwks_url"):
+        values = {
+            service: as_mapping(services[service]["environment"]).get(env_names(service)[setting])
+            for service in SERVICES
+        }
+        assert None not in values.values(), f"{setting} is not given to every service: {values}"
+        assert len(set(values.values())) == 1, f"the services disagree on {setting}: {values}"
 
 
 # --- the image ---------------------------------------------------------------------------------

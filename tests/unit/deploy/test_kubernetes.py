@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import kubernetes_validate
 import pytest
@@ -27,10 +28,13 @@ from tests.unit.deploy.project_settings import (
     REPO_ROOT,
     REQUIRED_FOR_DEPLOYMENT,
     SERVICES,
+    VAULT_MIGRATED_AT,
     default,
     env_names,
     import_project,
     lifecycle_topic,
+    personal_data_services,
+    vault_database,
 )
 
 K8S = REPO_ROOT / "deploy" / "k8s"
@@ -60,6 +64,8 @@ TOPIC_REPLICAS = 3
 MIN_INSYNC_REPLICAS = 2
 # The fields of spec in the KafkaTopic CRD (kafka.strimzi.io/v1beta2).
 KAFKA_TOPIC_SPEC = {"partitions": int, "replicas": int, "config": dict, "topicName": str}
+PERSONAL_DATA_SERVICES = personal_data_services()
+MASTER_KEY_SECRET = "mla-personal-data-key"
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 CLUSTER_SCOPED = {"Namespace"}
 
@@ -440,6 +446,113 @@ def test_tracking_signs_with_the_key_mounted_read_only_from_its_secret(bundle):
     assert volume["secret"]["defaultMode"] & 0o007 == 0, "not readable by others"
 
 
+# --- personal data: the key vault and the master key ---------------------------------------------
+
+
+def test_personal_data_is_sealed_by_intake_and_shown_by_tracking():
+    # The tests below check each of these; a service that starts reading personal data
+    # appears here through its settings class, and so in every one of them.
+    assert set(PERSONAL_DATA_SERVICES) >= {"intake", "tracking"}
+
+
+@pytest.mark.parametrize("service", PERSONAL_DATA_SERVICES)
+def test_each_service_with_personal_data_reads_the_key_vault_url_from_the_secret(
+    bundle, service, secret_keys
+):
+    # Named explicitly: the default (mla_vault beside the service's own database) would give
+    # intake and tracking different vaults as soon as their databases are on different servers.
+    environment = env_of(container_of(bundle, service))
+    variable = env_names(service)["vault_database_url"]
+    assert variable in environment, f"{service} must name the key vault ({variable})"
+    reference = environment[variable]["valueFrom"]["secretKeyRef"]
+    assert (reference["name"], reference["key"]) == ("mla-database-urls", variable)
+    assert variable in secret_keys["mla-database-urls"], "documented in the Secret's template"
+    assert not reference.get("optional", False), "no vault, no personal data"
+
+
+def test_the_secret_template_names_one_key_vault_for_every_service_and_the_job():
+    (urls,) = [
+        s["stringData"]
+        for s in read_documents(SECRETS_TEMPLATE)
+        if s["metadata"]["name"] == "mla-database-urls"
+    ]
+    # The users may differ (intake writes keys, tracking only reads them); the database not.
+    vaults = set()
+    for service in {*PERSONAL_DATA_SERVICES, VAULT_MIGRATED_AT}:
+        url = urlsplit(urls[env_names(service)["vault_database_url"]])
+        vaults.add((url.scheme, url.hostname, url.port, url.path.lstrip("/")))
+    assert len(vaults) == 1, f"intake makes the keys tracking reads: one vault, not {vaults}"
+    (vault,) = vaults
+    assert vault[0] == "postgresql+asyncpg"
+    assert vault[3] == vault_database()
+
+
+def test_the_job_migrates_the_key_vault_the_services_use(bundle):
+    (job,) = of_kind(bundle, "Job")
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    variable = env_names(VAULT_MIGRATED_AT)["vault_database_url"]
+    reference = env_of(container)[variable]["valueFrom"]["secretKeyRef"]
+    assert (reference["name"], reference["key"]) == ("mla-database-urls", variable)
+    migrated = env_of(container_of(bundle, VAULT_MIGRATED_AT))[variable]
+    assert env_of(container)[variable] == migrated
+
+
+@pytest.mark.parametrize("service", PERSONAL_DATA_SERVICES)
+def test_each_service_reads_the_master_key_mounted_read_only_from_its_secret(
+    bundle, service, secret_keys
+):
+    container = container_of(bundle, service)
+    path = Path(literal(env_of(container)[env_names(service)["personal_data_key_file"]]))
+    (mount,) = [m for m in container["volumeMounts"] if Path(m["mountPath"]) == path.parent]
+    assert mount["readOnly"] is True
+    spec = deployment(bundle, service)["spec"]["template"]["spec"]
+    (volume,) = [v for v in spec["volumes"] if v["name"] == mount["name"]]
+    assert volume["secret"]["secretName"] == MASTER_KEY_SECRET
+    assert not volume["secret"].get("optional", False), "no master key, no service"
+    (item,) = [i for i in volume["secret"]["items"] if i["path"] == path.name]
+    assert item["key"] in secret_keys[MASTER_KEY_SECRET], "documented in the template"
+    assert volume["secret"]["defaultMode"] & 0o007 == 0, "not readable by others"
+
+
+def test_the_master_key_is_never_inlined_in_a_variable(bundle):
+    for container in containers(bundle):
+        for entry in container.get("env", []):
+            reference = entry.get("valueFrom", {}).get("secretKeyRef", {})
+            assert reference.get("name") != MASTER_KEY_SECRET, entry["name"]
+
+
+def test_only_the_services_with_personal_data_mount_the_master_key(bundle):
+    for resource in of_kind(bundle, "Deployment") + of_kind(bundle, "Job"):
+        name = resource["metadata"]["name"]
+        secrets = {
+            v["secret"]["secretName"]
+            for v in resource["spec"]["template"]["spec"].get("volumes", [])
+            if "secret" in v
+        }
+        if name not in PERSONAL_DATA_SERVICES:
+            assert MASTER_KEY_SECRET not in secrets, f"{name} has no use for the master key"
+
+
+# --- access: every service verifies tokens against the one identity provider --------------------
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_service_verifies_tokens_against_the_identity_provider(bundle, service):
+    environment = env_of(container_of(bundle, service))
+    names = env_names(service)
+    for setting, key in (
+        ("auth_jwks_url", "auth-jwks-url"),
+        ("auth_issuer", "auth-issuer"),
+        ("auth_audience", "auth-audience"),
+    ):
+        reference = environment[names[setting]]["valueFrom"]["configMapKeyRef"]
+        assert (reference["name"], reference["key"]) == ("mla-config", key), setting
+    # No shared key in a cluster: with a JWKS URL it would be ignored, and a key in every
+    # pod could mint a token for anyone.
+    assert names["auth_shared_key"] not in environment
+    assert names["auth_shared_key_file"] not in environment
+
+
 # --- Services, disruption budgets, autoscalers ---------------------------------------------------
 
 
@@ -527,8 +640,11 @@ def test_the_job_migrates_every_service_database_with_the_url_the_service_uses(b
             f"migrations must run against the database {service} uses"
         )
     database_urls = {env_names(service)["database_url"] for service in SERVICES}
+    vault_url = env_names(VAULT_MIGRATED_AT)["vault_database_url"]
     prefixed = {v for v in environment if v.startswith(tuple(PREFIXES.values()))}
-    assert prefixed == database_urls, "the Job sets nothing else of the services' settings"
+    assert prefixed == database_urls | {vault_url}, (
+        "the Job sets the databases and the key vault, nothing else of the services' settings"
+    )
     assert spec["restartPolicy"] == "Never", "a failed attempt keeps its pod and its logs"
     assert 0 <= job["spec"]["backoffLimit"] <= 3
     assert job["spec"]["activeDeadlineSeconds"] > 0, "a hung migration does not hang a rollout"

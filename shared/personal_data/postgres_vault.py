@@ -1,0 +1,106 @@
+"""The key vault in PostgreSQL: its own database (`mla_vault`), one row per request.
+
+A row holds the data key wrapped under the master key, and the id of that master key. To
+destroy a key the row keeps its id and the time, and loses the wrapped key. PostgreSQL keeps
+the old row version until VACUUM reclaims it, and backups keep what they copied: both hold
+the key wrapped only, useless without the master key, which is why the master key never
+goes into a database or its backups.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.db import create_engine
+from shared.personal_data.master_key import MasterKey
+from shared.personal_data.sealing import DataKey
+from shared.personal_data.vault import KeyErasedError, KeyState
+
+# Its Alembic migrations (`devstack migrate` applies them with the services' own).
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+metadata = sa.MetaData()
+
+data_keys = sa.Table(
+    "data_keys",
+    metadata,
+    sa.Column("key_id", sa.String(64), primary_key=True),
+    # The data key wrapped under the master key `kek_id`; both null once destroyed.
+    sa.Column("wrapped", sa.LargeBinary, nullable=True),
+    sa.Column("kek_id", sa.String(32), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+    sa.Column("erased_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+
+class PostgresKeyVault:
+    """The vault over its own engine (made by `open`, disposed by `close`)."""
+
+    def __init__(self, engine: AsyncEngine, master: MasterKey) -> None:
+        self._engine = engine
+        self._master = master
+
+    @classmethod
+    def open(cls, database_url: str, master: MasterKey) -> PostgresKeyVault:
+        return cls(create_engine(database_url, pool_size=2), master)
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    async def create(self, key_id: str) -> DataKey:
+        key = DataKey.generate(key_id)
+        async with self._engine.begin() as connection:
+            created = await connection.scalar(
+                insert(data_keys)
+                .values(key_id=key_id, wrapped=self._master.wrap(key), kek_id=self._master.kek_id)
+                .on_conflict_do_nothing()
+                .returning(data_keys.c.key_id)
+            )
+        if created is not None:
+            return key
+        existing = await self.get(key_id)
+        if existing is None:
+            raise KeyErasedError(key_id)
+        return existing
+
+    async def get(self, key_id: str) -> DataKey | None:
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(data_keys.c.wrapped).where(
+                        data_keys.c.key_id == key_id, data_keys.c.wrapped.is_not(None)
+                    )
+                )
+            ).first()
+        return self._master.unwrap(key_id, row.wrapped) if row is not None else None
+
+    async def state(self, key_id: str) -> KeyState:
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(data_keys.c.wrapped).where(data_keys.c.key_id == key_id)
+                )
+            ).first()
+        if row is None:
+            return KeyState.UNKNOWN
+        return KeyState.ACTIVE if row.wrapped is not None else KeyState.ERASED
+
+    async def destroy(self, key_id: str, at: datetime) -> bool:
+        async with self._engine.begin() as connection:
+            destroyed = await connection.scalar(
+                sa.update(data_keys)
+                .where(data_keys.c.key_id == key_id, data_keys.c.wrapped.is_not(None))
+                .values(wrapped=None, kek_id=None, erased_at=at)
+                .returning(data_keys.c.key_id)
+            )
+            # A request that never had a key (received before sealing) still gets its
+            # tombstone, so that the vault answers "erased" for it from now on.
+            await connection.execute(
+                insert(data_keys).values(key_id=key_id, erased_at=at).on_conflict_do_nothing()
+            )
+        return destroyed is not None

@@ -1,0 +1,122 @@
+"""The key vault: the one place where the data keys of requests are kept.
+
+Erasure destroys a request's data key here, and with it every copy of the request's personal
+data, wherever that copy is stored. The vault keeps a tombstone of a destroyed key (its id
+and when it was destroyed), never the key.
+
+`CachedKeyVault` keeps keys in memory for a short while, because every read of a request's
+details needs its key. A cached key outlives its destruction at most `ttl_seconds` in a
+process that did not destroy it (the process that destroys evicts at once, and every
+process evicts when it consumes `mla.request.personal_data_erased`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from shared.personal_data.sealing import DataKey
+
+
+class KeyState(StrEnum):
+    ACTIVE = "active"
+    ERASED = "erased"
+    UNKNOWN = "unknown"
+
+
+class KeyErasedError(Exception):
+    """A data key was asked for again after it was destroyed."""
+
+
+class KeyVault(Protocol):
+    """Where the data keys live; implementations keep them wrapped under the master key."""
+
+    async def create(self, key_id: str) -> DataKey:
+        """A new data key for `key_id` (the same key again when it exists already);
+        `KeyErasedError` once it has been destroyed."""
+        ...
+
+    async def get(self, key_id: str) -> DataKey | None:
+        """The data key, or None when it was destroyed or never made."""
+        ...
+
+    async def state(self, key_id: str) -> KeyState: ...
+
+    async def destroy(self, key_id: str, at: datetime) -> bool:
+        """Destroy the key for good, leaving a tombstone; False when there was none to
+        destroy (destroyed before, or never made)."""
+        ...
+
+
+class InMemoryKeyVault:
+    """A vault in a dict: the fake for tests of code that needs one."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, DataKey | None] = {}
+
+    async def create(self, key_id: str) -> DataKey:
+        if key_id in self._keys:
+            existing = self._keys[key_id]
+            if existing is None:
+                raise KeyErasedError(key_id)
+            return existing
+        key = self._keys[key_id] = DataKey.generate(key_id)
+        return key
+
+    async def get(self, key_id: str) -> DataKey | None:
+        return self._keys.get(key_id)
+
+    async def state(self, key_id: str) -> KeyState:
+        if key_id not in self._keys:
+            return KeyState.UNKNOWN
+        return KeyState.ACTIVE if self._keys[key_id] is not None else KeyState.ERASED
+
+    async def destroy(self, key_id: str, at: datetime) -> bool:
+        had_key = self._keys.get(key_id) is not None
+        self._keys[key_id] = None
+        return had_key
+
+
+class CachedKeyVault:
+    """A vault with keys kept in memory for `ttl_seconds` after they were read."""
+
+    def __init__(
+        self,
+        inner: KeyVault,
+        ttl_seconds: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._inner = inner
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._cache: dict[str, tuple[float, DataKey]] = {}
+
+    async def create(self, key_id: str) -> DataKey:
+        return self._keep(await self._inner.create(key_id))
+
+    async def get(self, key_id: str) -> DataKey | None:
+        cached = self._cache.get(key_id)
+        if cached is not None and cached[0] > self._clock():
+            return cached[1]
+        self._cache.pop(key_id, None)
+        key = await self._inner.get(key_id)
+        # Absence is never cached: a key is made before anything is sealed under it.
+        return self._keep(key) if key is not None else None
+
+    async def state(self, key_id: str) -> KeyState:
+        return await self._inner.state(key_id)
+
+    async def destroy(self, key_id: str, at: datetime) -> bool:
+        self.evict(key_id)
+        return await self._inner.destroy(key_id, at)
+
+    def evict(self, key_id: str) -> None:
+        """Forget a key (it was destroyed, maybe by another process)."""
+        self._cache.pop(key_id, None)
+
+    def _keep(self, key: DataKey) -> DataKey:
+        self._cache[key.key_id] = (self._clock() + self._ttl, key)
+        return key
