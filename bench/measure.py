@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -32,13 +31,15 @@ class Latency:
 
 
 async def replay(
-    uow: Callable[[], UnitOfWork], *, apply: bool = False, until_position: int | None = None
+    uow: Callable[[], UnitOfWork],
+    *,
+    apply: bool = False,
+    until_position: int | None = None,
+    workers: int = 1,
 ) -> tuple[float, dict[str, Any]]:
     """Seconds a replay took, and what it answered."""
     started = time.perf_counter()
-    outcome = await audit.replay(
-        uow(), apply=apply, until_position=until_position, workers=os.cpu_count() or 1
-    )
+    outcome = await audit.replay(uow(), apply=apply, until_position=until_position, workers=workers)
     return time.perf_counter() - started, outcome
 
 

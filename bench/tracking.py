@@ -65,7 +65,9 @@ async def _run(args: argparse.Namespace, url: str, server: str) -> Report:
     engine = create_engine(url, pool_size=2)
     sessions = session_factory(engine)
     try:
-        await _replay_and_verify(report, lambda: UnitOfWork(sessions), count, url)
+        await _replay_and_verify(
+            report, lambda: UnitOfWork(sessions), count, url, args.replay_workers
+        )
         await _grow(report, url, args.requests)
         await _queries(report, lambda: UnitOfWork(sessions), args)
     finally:
@@ -97,19 +99,19 @@ async def _load(report: Report, connection: asyncpg.Connection, events: list[Any
     report.archived_requests = len(views)
 
 
-async def _replay_and_verify(report: Report, uow: Any, events: int, url: str) -> None:
-    seconds, outcome = await measure.replay(uow, until_position=events)
+async def _replay_and_verify(report: Report, uow: Any, events: int, url: str, workers: int) -> None:
+    seconds, outcome = await measure.replay(uow, until_position=events, workers=workers)
     report.rate("replay as of the last position (the fold)", events, seconds, outcome)
-    seconds, outcome = await measure.replay(uow)
+    seconds, outcome = await measure.replay(uow, workers=workers)
     report.rate("replay, compared with the live read model", events, seconds, outcome)
-    seconds, outcome = await measure.replay(uow, apply=True)
+    seconds, outcome = await measure.replay(uow, apply=True, workers=workers)
     report.rate("replay + apply (live already equal)", events, seconds, outcome)
     connection = await asyncpg.connect(plain_url(url))
     try:
         await connection.execute("DELETE FROM requests; DELETE FROM deadlines")
     finally:
         await connection.close()
-    seconds, outcome = await measure.replay(uow, apply=True)
+    seconds, outcome = await measure.replay(uow, apply=True, workers=workers)
     report.rate("replay + apply into emptied read models", events, seconds, outcome)
     seconds, result = await measure.verify(uow, generate_private_key())
     report.rate("verify (chain + checkpoint)", events, seconds, {"ok": result.ok})
@@ -150,6 +152,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--stats-runs", type=int, default=200)
     parser.add_argument(
         "--es-events", type=int, default=20_000, help="events for the comparison (0: skip)"
+    )
+    parser.add_argument(
+        "--replay-workers", type=int, default=1, help="processes folding the archive (replay)"
     )
     parser.add_argument("--json", help="also write the figures to this file")
     return parser
