@@ -70,6 +70,10 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("consumer.assigned", partitions=sorted(tp.partition for tp in assigned))
+        # A broker that restarted without its log makes the group join again: whether it
+        # did is checked here, before anything is fetched from the stale positions (an
+        # outage shorter than the loop's turn fails no commit).
+        await self._owner.check_log_after_join(assigned)
 
 
 class EventConsumer:
@@ -151,13 +155,20 @@ class EventConsumer:
             self._outage_marks = self._outage_marks or dict(self._marks)
             return False
 
-    async def _after_outage(self) -> None:
+    async def check_log_after_join(self, assigned: set[TopicPartition]) -> None:
+        marks = {tp: mark for tp, mark in self._marks.items() if tp in assigned}
+        self._outage_marks = {**marks, **self._outage_marks}
+        if self._outage_marks:
+            await self._after_outage(commit=False)
+
+    async def _after_outage(self, *, commit: bool = True) -> None:
         """The broker answers again: is its log still the one read before? A broker that
         lost it (the embedded one keeps nothing across a restart) writes a new log from
         offset 0, and this consumer's positions in the old one would skip the new log's
         first messages: those partitions are read again from their beginning (what was
         handled already is skipped by `processed_events`)."""
-        assert self._consumer is not None
+        if self._consumer is None:
+            return  # the first join, before anything was handled
         marks, self._outage_marks = self._outage_marks, {}
         try:
             replaced = await messages_replaced(self._settings.kafka_bootstrap_servers, marks)
@@ -174,7 +185,7 @@ class EventConsumer:
                 # into the new log's group: replaced by the beginning, or the next owner of
                 # the partition would resume there and skip what lies before.
                 self.positions[tp] = 0
-        if replaced:
+        if replaced and commit:
             await self.commit_offsets()
             log.warning("consumer.log_replaced", partitions=sorted(tp.partition for tp in replaced))
 

@@ -70,17 +70,29 @@ class Runtime:
         log.info("service.started", host=self.settings.host, port=self.settings.port)
 
     async def stop(self) -> None:
-        # The consumer first: what it handles last may still wake the relay.
-        for worker in self._all_workers().values():
-            worker.stop()
-        done, pending = await asyncio.wait(self._tasks, timeout=15) if self._tasks else ((), ())
+        # Everything that may still put events on the outbox first (the consumer finishing
+        # the message in hand, a periodic job mid-run), the relay last: it then flushes what
+        # they committed, and nothing is left behind for the next start.
+        workers = self._all_workers()
+        tasks = {task.get_name(): task for task in self._tasks}
+        writers = [name for name in workers if name != "outbox-relay"]
+        for names in (writers, ["outbox-relay"]):
+            for name in names:
+                if name in workers:
+                    workers[name].stop()
+            await self._wait_for([tasks[name] for name in names if name in tasks])
+        await self.engine.dispose()
+        log.info("service.stopped")
+
+    async def _wait_for(self, tasks: list[asyncio.Task[None]]) -> None:
+        if not tasks:
+            return
+        done, pending = await asyncio.wait(tasks, timeout=15)
         for task in pending:
             task.cancel()
         for task in done:
             if not task.cancelled() and task.exception() is not None:
                 log.error("service.task_failed", task=task.get_name(), error=repr(task.exception()))
-        await self.engine.dispose()
-        log.info("service.stopped")
 
 
 def build_runtime(

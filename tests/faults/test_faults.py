@@ -98,19 +98,21 @@ async def test_services_stopped_with_sigterm_drain_and_come_back(system: System)
             started = time.monotonic()
             code = system.stack.stop(service, signal.SIGTERM)
             took = time.monotonic() - started
-            # uvicorn ends by re-raising the signal it handled: -SIGTERM after a clean stop.
-            assert code in (0, -signal.SIGTERM), f"{service} exited with {code} on SIGTERM"
-            log = (system.log_dir / f"{service}.log").read_text()
-            last = log.rstrip().rsplit("\n", 1)[-1]
-            assert "Finished server process" in last, f"{service} did not drain: {last}"
-            left = await _outbox_rows(system, service)
-            assert left == 0, f"{service} left {left} events on its outbox"
-            record.did.append(
-                f"{service} stopped with SIGTERM under load: drained and exited in {took:.1f}s, "
-                f"outbox flushed ({left} rows left)"
-            )
-            await asyncio.sleep(1)
-            await system.stack.start(service)
+            try:
+                # uvicorn ends by re-raising the signal it handled: -SIGTERM after a clean stop.
+                assert code in (0, -signal.SIGTERM), f"{service} exited with {code} on SIGTERM"
+                log = (system.log_dir / f"{service}.log").read_text()
+                last = log.rstrip().rsplit("\n", 1)[-1]
+                assert "Finished server process" in last, f"{service} did not drain: {last}"
+                left = await _outbox_rows(system, service)
+                assert left == 0, f"{service} left {left} events on its outbox"
+                record.did.append(
+                    f"{service} stopped with SIGTERM under load: drained and exited in "
+                    f"{took:.1f}s, outbox flushed ({left} rows left)"
+                )
+            finally:  # the next scenarios need it running, whatever was found here
+                await asyncio.sleep(1)
+                await system.stack.start(service)
             record.did.append(f"{service} restarted")
 
     await under_load(system, record, fault)
