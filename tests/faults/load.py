@@ -29,10 +29,10 @@ class Load:
     due_tomorrow: set[str] = field(default_factory=set)  # request ids
     answers: Counter[str] = field(default_factory=Counter)
     refused: list[str] = field(default_factory=list)  # answers no retry can fix: a defect
+    sent: int = 0  # submissions started
     _running: bool = False
     _pending: set[asyncio.Task[None]] = field(default_factory=set)
     _pacer: asyncio.Task[None] | None = None
-    _sent: int = 0
     _unfinished: int = 0
 
     def start(self) -> None:
@@ -62,8 +62,8 @@ class Load:
                 self._unfinished = len(late)
 
     async def _submit(self, http: httpx.AsyncClient) -> None:
-        self._sent += 1
-        number, key = self._sent, str(uuid.uuid4())
+        self.sent += 1
+        number, key = self.sent, str(uuid.uuid4())
         body = a_request()
         body["requesting_authority"]["reference"] = f"{self.marker}-{number}"
         soon = number % 5 == 0  # due tomorrow: a deadline alert goes out at once

@@ -40,7 +40,7 @@ async def under_load(
     finally:
         await load.stop()
     record.did.append(
-        f"{load._sent} submissions at {rate:g}/s; the fault took {time.monotonic() - started:.1f}s"
+        f"{load.sent} submissions at {rate:g}/s; the fault took {time.monotonic() - started:.1f}s"
     )
     record.found = await promises_kept(system.stack, load, system.receiver)
     record.found["answers to the client"] = ", ".join(
