@@ -63,6 +63,7 @@ class OutboxRelay:
         # The highest offset the broker acknowledged in each partition, since the history
         # was last queued: a broker whose log ends before it has lost that log.
         self._acked: dict[int, int] = {}
+        self._log_lost = False  # set when the broker gave an offset it had given before
         self._log_checked = 0.0
 
     def wake(self) -> None:
@@ -137,9 +138,9 @@ class OutboxRelay:
                 lost = lost or offset <= self._acked.get(partition, -1)
                 self._acked[partition] = max(offset, self._acked.get(partition, -1))
             if lost:
-                # An offset given again: the broker started a new log since the last batch.
-                self._healed = False
-                self._acked.clear()
+                # An offset given again: the broker started a new log since the last batch,
+                # and what was published before it is gone (queued again by `_heal`).
+                self._log_lost = True
             await session.execute(
                 sa.delete(self._outbox).where(self._outbox.c.id.in_([row.id for row in rows]))
             )
@@ -169,6 +170,10 @@ class OutboxRelay:
         partition ends before an offset the broker acknowledged. Under load the first can
         miss (another service publishes to the new log first); the others cannot."""
         if self._history is None:
+            return
+        if self._log_lost:
+            self._log_lost = False
+            await self._requeue_history()
             return
         if not self._healed:
             ends = await end_offsets(self._settings.kafka_bootstrap_servers, self._settings.topic)
