@@ -27,7 +27,12 @@ CONSUMERS = ("intake", "routing", "tracking", "notify")
 
 
 async def under_load(
-    system: System, record: Record, fault: Callable[[], Awaitable[None]], *, rate: float = 8
+    system: System,
+    record: Record,
+    fault: Callable[[], Awaitable[None]],
+    *,
+    rate: float = 8,
+    notify_killed: bool = False,
 ) -> Load:
     """Load before, during and after the fault; then every promise checked."""
     load = Load(system.stack.url("intake"), marker=f"FAULT-{uuid.uuid4().hex[:8]}", rate=rate)
@@ -42,7 +47,9 @@ async def under_load(
     record.did.append(
         f"{load.sent} submissions at {rate:g}/s; the fault took {time.monotonic() - started:.1f}s"
     )
-    record.found = await promises_kept(system.stack, load, system.receiver)
+    record.found = await promises_kept(
+        system.stack, load, system.receiver, notify_killed=notify_killed
+    )
     record.found["answers to the client"] = ", ".join(
         f"{answer}: {count}" for answer, count in sorted(load.answers.items())
     )
@@ -74,7 +81,7 @@ async def test_consumers_killed_in_the_middle_of_a_batch(system: System) -> None
             await system.stack.start(service)
             record.did.append(f"{service} restarted")
 
-    await under_load(system, record, fault)
+    await under_load(system, record, fault, notify_killed=True)
 
 
 async def test_postgresql_restarted(system: System) -> None:
