@@ -69,10 +69,6 @@ class RequestView:
     event_count: int = 0
     offices: tuple[str, ...] = field(default=())
 
-    @property
-    def all_reported(self) -> bool:
-        return bool(self.assignments) and all(a.result is not None for a in self.assignments)
-
 
 def project(view: RequestView | None, payload: Payload, at: datetime) -> RequestView:
     """The view after one more event (`at`: the event's time)."""
@@ -170,14 +166,17 @@ def _evolve(view: _View, **changes: Any) -> _View:
     return copy
 
 
+def _all_reported(assignments: tuple[AssignmentView, ...]) -> bool:
+    return bool(assignments) and all(a.result is not None for a in assignments)
+
+
 def _after_assignments(view: RequestView, changes: dict[str, Any], at: datetime) -> dict[str, Any]:
     """`changes` to the assignments, with the status they lead to."""
     if view.status == "closed":
         return changes
     if changes.get("routing_failure", view.routing_failure) is not None:
         return changes  # a measure waits for an operator, whatever the offices report meanwhile
-    assignments: tuple[AssignmentView, ...] = changes["assignments"]
-    if assignments and all(a.result is not None for a in assignments):
+    if _all_reported(changes["assignments"]):
         return changes | {"status": "executed", "executed_at": view.executed_at or at}
     return changes | {"status": "routed", "executed_at": None}
 
