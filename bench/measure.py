@@ -43,11 +43,13 @@ async def replay(
     return time.perf_counter() - started, outcome
 
 
-async def verify(uow: Callable[[], UnitOfWork], key: Ed25519PrivateKey) -> tuple[float, Any]:
+async def verify(
+    uow: Callable[[], UnitOfWork], key: Ed25519PrivateKey, workers: int
+) -> tuple[float, Any]:
     """Seconds a verification of the whole archive and its checkpoints took, and its result."""
     await audit.sign_head(uow(), key)
     started = time.perf_counter()
-    result = await audit.verify_archive(uow(), key)
+    result = await audit.verify_archive(uow(), key, workers=workers)
     return time.perf_counter() - started, result
 
 

@@ -65,9 +65,7 @@ async def _run(args: argparse.Namespace, url: str, server: str) -> Report:
     engine = create_engine(url, pool_size=2)
     sessions = session_factory(engine)
     try:
-        await _replay_and_verify(
-            report, lambda: UnitOfWork(sessions), count, url, args.replay_workers
-        )
+        await _replay_and_verify(report, lambda: UnitOfWork(sessions), count, url, args)
         await _grow(report, url, args.requests)
         await _queries(report, lambda: UnitOfWork(sessions), args)
     finally:
@@ -99,11 +97,19 @@ async def _load(report: Report, connection: asyncpg.Connection, events: list[Any
     report.archived_requests = len(views)
 
 
-async def _replay_and_verify(report: Report, uow: Any, events: int, url: str, workers: int) -> None:
+async def _replay_and_verify(
+    report: Report, uow: Any, events: int, url: str, args: argparse.Namespace
+) -> None:
+    workers = args.replay_workers
     seconds, outcome = await measure.replay(uow, until_position=events, workers=workers)
-    report.rate("replay as of the last position (the fold)", events, seconds, outcome)
+    report.rate(f"replay as of the last position (the fold, replay_workers={workers})", events,
+                seconds, outcome)  # fmt: skip
+    seconds, outcome = await measure.replay(uow, until_position=events, workers=1)
+    report.rate("replay as of the last position (the fold, in the service's process)", events,
+                seconds, outcome)  # fmt: skip
     seconds, outcome = await measure.replay(uow, workers=workers)
-    report.rate("replay, compared with the live read model", events, seconds, outcome)
+    report.rate(f"replay, compared with the live read model (replay_workers={workers})", events,
+                seconds, outcome)  # fmt: skip
     seconds, outcome = await measure.replay(uow, apply=True, workers=workers)
     report.rate("replay + apply (live already equal)", events, seconds, outcome)
     connection = await asyncpg.connect(plain_url(url))
@@ -113,8 +119,13 @@ async def _replay_and_verify(report: Report, uow: Any, events: int, url: str, wo
         await connection.close()
     seconds, outcome = await measure.replay(uow, apply=True, workers=workers)
     report.rate("replay + apply into emptied read models", events, seconds, outcome)
-    seconds, result = await measure.verify(uow, generate_private_key())
-    report.rate("verify (chain + checkpoint)", events, seconds, {"ok": result.ok})
+    key = generate_private_key()
+    seconds, result = await measure.verify(uow, key, args.verify_workers)
+    report.rate(f"verify (chain + checkpoint, verify_workers={args.verify_workers})", events,
+                seconds, {"ok": result.ok})  # fmt: skip
+    seconds, result = await measure.verify(uow, key, 1)
+    report.rate("verify (chain + checkpoints, in the service's process)", events, seconds,
+                {"ok": result.ok})  # fmt: skip
 
 
 async def _grow(report: Report, url: str, requests: int) -> None:
@@ -154,7 +165,10 @@ def _parser() -> argparse.ArgumentParser:
         "--es-events", type=int, default=20_000, help="events for the comparison (0: skip)"
     )
     parser.add_argument(
-        "--replay-workers", type=int, default=1, help="processes folding the archive (replay)"
+        "--replay-workers", type=int, default=2, help="processes folding the archive (replay)"
+    )
+    parser.add_argument(
+        "--verify-workers", type=int, default=2, help="processes verifying the archive"
     )
     parser.add_argument("--json", help="also write the figures to this file")
     return parser

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.tracking.adapters.archive_store import ArchiveStore
+from services.tracking.adapters.parallel_verify import PARALLEL_FROM, verify_in_ranges
 from services.tracking.audit_replay import replay
 from services.tracking.domain.archive import (
     Checkpoint,
@@ -42,13 +43,26 @@ async def all_checkpoints(uow: UnitOfWork) -> list[Checkpoint]:
         return await ArchiveStore(uow.session).checkpoints()
 
 
-async def verify_archive(uow: UnitOfWork, private_key: Ed25519PrivateKey) -> Verification:
+async def verify_archive(
+    uow: UnitOfWork,
+    private_key: Ed25519PrivateKey,
+    *,
+    workers: int = 1,
+    parallel_from: int = PARALLEL_FROM,
+) -> Verification:
     """The whole chain and every checkpoint, checked against the service's public key, in
-    one streaming pass (constant memory, whatever the archive's size)."""
+    constant memory whatever the archive's size: a large archive in `workers` position
+    ranges at once, and in one pass when it is small or the ranges find it broken (the one
+    pass names the first break)."""
     public_key = private_key.public_key()
     async with uow:
         store = ArchiveStore(uow.session)
         checkpoints = await store.checkpoints()
+        head, _ = await store.head()
+        if workers > 1 and head >= parallel_from:
+            joined = await verify_in_ranges(store.dsn(), head, checkpoints, public_key, workers)
+            if joined is not None:
+                return joined
         return await store.consume(lambda entries: verify(entries, checkpoints, public_key))
 
 

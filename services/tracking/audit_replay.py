@@ -2,8 +2,9 @@
 the live ones and, on request, made equal to them.
 
 The fold is `history.Fold`, fed the archive page by page in a worker thread (the event loop
-stays free), or, for a large archive, one share of the requests per core
-(`adapters.parallel_fold`); the views are compared with the live ones as they are paged in.
+stays free); the views are then compared with the live ones as they are paged in. A large
+archive that is only reported on is folded and compared one share of the requests per
+process (`adapters.parallel_fold`), each answering with figures only.
 Applying takes the archive's writer lock first, so that no event is projected meanwhile,
 stages the rebuilt rows and deadlines and writes only what differs (`adapters.rebuild`).
 """
@@ -13,17 +14,18 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-import orjson
-
 from services.tracking.adapters.archive_store import ArchiveStore
 from services.tracking.adapters.driver import consume_in_thread
-from services.tracking.adapters.parallel_fold import fold_archive
+from services.tracking.adapters.parallel_fold import (
+    PARALLEL_FROM,
+    in_shares,
+    summarize_in_shares,
+)
 from services.tracking.adapters.rebuild import (
     Rebuild,
     deadline_records,
@@ -32,11 +34,11 @@ from services.tracking.adapters.rebuild import (
 )
 from services.tracking.domain.deadline_plan import plan_deadlines
 from services.tracking.domain.history import Fold
-from services.tracking.domain.view import RequestView, to_document
+from services.tracking.domain.replay_summary import ReplaySummary, differing
+from services.tracking.domain.view import RequestView
 from shared.db import UnitOfWork
 
 _STAGING_BATCH = 5000
-_SHOWN = 20  # differing requests and unreadable events named in the answer
 
 
 async def replay(
@@ -46,61 +48,50 @@ async def replay(
     as_of: datetime | None = None,
     apply: bool = False,
     workers: int = 1,
+    parallel_from: int = PARALLEL_FROM,
 ) -> dict[str, Any]:
     """Rebuild every request's view from the archive (whole, or up to a position or a
     moment); a whole replay is compared with the live read model. With `apply` (whole
     replay only) the live read models, the views and the deadlines, are made equal to the
     rebuilt ones, with no event projected meanwhile."""
     whole = until_position is None and as_of is None
-    fold = Fold(at=as_of, position=until_position, trusted=True)
-    differing: tuple[int, list[str]] = (0, [])
     written: dict[str, int] = {}
     with _fewer_collections():
         async with uow:
             store = ArchiveStore(uow.session)
-            if apply and whole:
-                await store.lock()
-            await fold_archive(uow.session, fold, until_position=until_position, workers=workers)
-            if whole:
-                live = live_views(uow.session)
-                differing = await consume_in_thread(live, lambda p: _differing(fold.views, p))
-            if apply and whole:
-                rebuild = Rebuild(uow.session)
-                await rebuild.begin()
-                await _stage(rebuild, list(fold.views.values()))
-                written = await rebuild.merge()
-                await uow.commit()
-    outcome = fold.result()
+            last = await in_shares(uow.session, until_position, workers, parallel_from)
+            if last is not None and not apply:
+                summary = await summarize_in_shares(
+                    uow.session, at=as_of, last=last, compare=whole, workers=workers
+                )
+            else:
+                if apply and whole:
+                    await store.lock()
+                fold = Fold(at=as_of, position=until_position, trusted=True)
+                await store.consume(fold.feed, until_position=until_position)
+                found = None
+                if whole:
+                    live = live_views(uow.session)
+                    found = await consume_in_thread(live, lambda p: differing(fold.views, p))
+                if apply and whole:
+                    rebuild = Rebuild(uow.session)
+                    await rebuild.begin()
+                    await _stage(rebuild, list(fold.views.values()))
+                    written = await rebuild.merge()
+                    await uow.commit()
+                summary = ReplaySummary.of(fold.result(), found)
     return {
-        "events_replayed": outcome.events_applied,
-        "requests": len(outcome.views),
-        "by_status": dict(Counter(view.status for view in outcome.views.values())),
-        "unreadable": [{"position": p, "reason": why} for p, why in outcome.unreadable[:_SHOWN]],
+        "events_replayed": summary.events_applied,
+        "requests": summary.requests,
+        "by_status": summary.by_status,
+        "unreadable": [{"position": p, "reason": why} for p, why in summary.unreadable],
         "compared_with_live": whole,
-        "equal_to_live": differing[0] == 0 if whole else None,
-        "differing_count": differing[0] if whole else None,
-        "differing_requests": differing[1],
+        "equal_to_live": summary.differing_count == 0 if whole else None,
+        "differing_count": summary.differing_count if whole else None,
+        "differing_requests": list(summary.differing_requests),
         "applied": apply and whole,
         "rows_changed": written,
     }
-
-
-def _differing(
-    views: dict[str, RequestView], live: Iterator[tuple[str, str]]
-) -> tuple[int, list[str]]:
-    """How many requests' views differ between the fold and the live read model (one side
-    missing counts), and the first ones by id."""
-    differing: list[str] = []
-    seen: set[str] = set()
-    for request_id, text in live:
-        view = views.get(request_id)
-        if view is None or to_document(view) != orjson.loads(text):
-            differing.append(request_id)
-        if view is not None:
-            seen.add(request_id)
-    if len(seen) < len(views):
-        differing.extend(views.keys() - seen)
-    return len(differing), sorted(differing)[:_SHOWN]
 
 
 async def _stage(rebuild: Rebuild, views: list[RequestView]) -> None:

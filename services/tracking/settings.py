@@ -20,10 +20,12 @@ class Settings(PersonalDataSettings):
     checkpoint_interval_seconds: float = Field(default=300, gt=0)
     # How often the deadline monitor looks for deadlines due soon or passed.
     deadline_scan_seconds: float = Field(default=60, gt=0)
-    # Processes that fold a large archive in a replay (one share of the requests each). One
-    # by default: on two cores shared with PostgreSQL, two folding processes were slower
-    # than one (docs/benchmarks/tracking.md); raise it where tracking has cores to spare.
-    replay_workers: int = Field(default=1, ge=1, le=64)
+    # Processes that fold a large archive in a replay that reports (one share of the
+    # requests each), and that verify it (one range of positions each). Two beat one even on
+    # two cores shared with PostgreSQL (docs/benchmarks/tracking.md); raise them where
+    # tracking has cores to spare.
+    replay_workers: int = Field(default=2, ge=1, le=64)
+    verify_workers: int = Field(default=2, ge=1, le=64)
     # The live event stream (GET /v1/events/stream, services/tracking/event_stream.py): how
     # many may watch this instance at once, how often each looks at the archive, how long a
     # silence lasts before a heartbeat, and how long one connection lasts before the client

@@ -17,7 +17,7 @@ from collections.abc import AsyncGenerator, Callable, Iterator
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.tracking.adapters.driver import consume_in_thread, driver_connection
 from services.tracking.adapters.tables import archive, checkpoints
@@ -36,11 +36,19 @@ _PAGE_SQL = (
     "SELECT position, prev_hash, hash, body FROM archive WHERE position > $1 AND position <= $2 "
     "ORDER BY position LIMIT $3"
 )
-# One share of the requests (a hash of the subject, modulo the shares), for a fold on
-# several cores: each request's events all fall in the same share.
+
+
+def share_condition(first_parameter: int, column: str = "request_id") -> str:
+    """SQL true for the requests of share k of n (the query's parameters `first_parameter`
+    and the one after it) by a hash of their id: for a fold on several cores, each
+    request's events all fall in the same share, and so does its view."""
+    k, n = first_parameter, first_parameter + 1
+    return f"mod(hashtext({column})::bigint + 2147483648, ${n}) = ${k}"
+
+
 _SHARE_SQL = (
     "SELECT position, prev_hash, hash, body FROM archive WHERE position > $1 AND position <= $2 "
-    "AND mod(hashtext(subject)::bigint + 2147483648, $4) = $5 ORDER BY position LIMIT $3"
+    f"AND {share_condition(3, 'subject')} ORDER BY position LIMIT $5"
 )
 _T = TypeVar("_T")
 
@@ -103,8 +111,11 @@ class ArchiveStore:
         with `share` (k, n), only the entries of the k-th of n shares of the requests."""
         connection = await driver_connection(self._session)
         position, last = from_position - 1, until_position or 2**63 - 1
-        sql, more = (_PAGE_SQL, ()) if share is None else (_SHARE_SQL, (share[1], share[0]))
-        while rows := await connection.fetch(sql, position, last, page, *more):
+        if share is None:
+            sql, parameters = _PAGE_SQL, (page,)
+        else:
+            sql, parameters = _SHARE_SQL, (*share, page)
+        while rows := await connection.fetch(sql, position, last, *parameters):
             yield [Entry(*row) for row in rows]
             position = rows[-1][0]
 
@@ -114,12 +125,17 @@ class ArchiveStore:
         from_position: int = 1,
         *,
         until_position: int | None = None,
-        share: tuple[int, int] | None = None,
     ) -> _T:
         """`work(entries)` run in a worker thread over the archive in position order, while
         the next page is fetched; `work` may stop early."""
-        pages = self.entries(from_position, until_position=until_position, share=share)
+        pages = self.entries(from_position, until_position=until_position)
         return await consume_in_thread(pages, work)
+
+    def dsn(self) -> str:
+        """Where the archive is, for the driver in another process."""
+        engine = self._session.bind
+        assert isinstance(engine, AsyncEngine), "the session is bound to an engine"
+        return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
     async def of_request(self, request_id: str) -> list[dict[str, Any]]:
         rows = await self._session.execute(

@@ -1,6 +1,6 @@
 """Read models rebuilt by a replay, compared with the live ones and merged into them.
 
-`live_views` pages through the live views as JSON text, for the caller to parse with orjson
+`live_views` reads the live views as JSON text, for the caller to parse with orjson
 (the driver would decode them with the standard library's json, several times slower).
 Applying copies (COPY, through the driver) the rebuilt rows into temporary tables shaped
 like the live ones, then writes only what differs: rows the replay does not have are
@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.tracking.adapters.archive_store import share_condition
 from services.tracking.adapters.driver import driver_connection
 from services.tracking.adapters.read_model import row_of
 from services.tracking.adapters.tables import deadlines, requests
@@ -51,19 +52,20 @@ def deadline_records(planned: Iterable[PlannedDeadline]) -> list[tuple[Any, ...]
 
 
 async def live_views(
-    session: AsyncSession, page: int = 5000
+    session: AsyncSession, page: int = 5000, *, share: tuple[int, int] | None = None
 ) -> AsyncGenerator[list[tuple[str, str]], None]:
-    """Every live view as (request id, JSON text), in request id order, a page at a time."""
+    """Every live view as (request id, JSON text), a page at a time, in no particular
+    order; with `share` (k, n), only those of the k-th of n shares of the requests (as the
+    archive's shares: `archive_store.share_condition`)."""
     connection = await driver_connection(session)
-    after = ""
-    while rows := await connection.fetch(
-        "SELECT request_id, view::text FROM requests WHERE request_id > $1 "
-        "ORDER BY request_id LIMIT $2",
-        after,
-        page,
-    ):
+    # One scan through a cursor (in the session's transaction): pages by keyset would sort
+    # the share's rows again for every page.
+    where, parameters = ("", ()) if share is None else (f" WHERE {share_condition(1)}", share)
+    cursor = await connection.cursor(
+        f"SELECT request_id, view::text FROM requests{where}", *parameters
+    )
+    while rows := await cursor.fetch(page):
         yield [(row[0], row[1]) for row in rows]
-        after = rows[-1][0]
 
 
 class Rebuild:

@@ -84,7 +84,11 @@ async def verify(
     request: Request, grant: Annotated[Grant, authorize(Action.READ_ARCHIVE)]
 ) -> dict[str, Any]:
     """Check the whole chain and every checkpoint; name the first broken position."""
-    result = await audit.verify_archive(_uow(request), request.app.state.signing_key)
+    result = await audit.verify_archive(
+        _uow(request),
+        request.app.state.signing_key,
+        workers=request.app.state.settings.verify_workers,
+    )
     problem = result.first_problem
     return {
         "ok": result.ok,
