@@ -7,8 +7,14 @@ For each message, in partition order:
    reason in its headers, and the loop moves on.
 2. In one database transaction, record the event's `source#id` in `processed_events` and
    run the handler. A key already recorded means a redelivery: nothing is done again.
+   The messages of one partition that arrived together share that transaction (up to
+   `consumer_batch_size`): under load, one commit for many events instead of one each.
+   Should anything in it fail, none of it was committed, and its messages are taken again
+   one at a time, each in its own transaction, with the retries and dead letters below.
 3. Only after that transaction commits does the offset become eligible for commit; offsets
-   are committed after each batch, before a rebalance takes partitions away, and at stop.
+   are committed after each batch, before a rebalance takes partitions away, and at stop,
+   for the partitions this member holds then (a batch in hand when a rebalance gave its
+   partition to another member is left to that member, from the offset committed then).
 
 Infrastructure errors (database or broker unreachable) are retried with backoff for as long
 as it takes: an outage delays work, never drops it. Any other error of a handler is retried
@@ -117,11 +123,11 @@ class EventConsumer:
         try:
             while not self._stopping.is_set():
                 batches = await self._consumer.getmany(timeout_ms=500, max_records=200)
+                size = self._settings.consumer_batch_size
                 for tp, messages in batches.items():
-                    for message in messages:
-                        await self._process(message)
-                        self.positions[tp] = message.offset + 1
-                        self._marks[tp] = message_mark(message.offset, message.value)
+                    for start in range(0, len(messages), size):
+                        if not await self._process_together(tp, messages[start : start + size]):
+                            break
                 if await self.commit_offsets() and self._outage_marks:
                     await self._after_outage()
         except _Stopping:
@@ -137,6 +143,11 @@ class EventConsumer:
         broker did not take the commit."""
         if self._consumer is None:
             return False
+        # Only the partitions this member holds: a rebalance that came while a message was in
+        # hand leaves the position of a partition now another member's, and a commit naming
+        # it is refused whole (IllegalStateError), for as long as the position stays.
+        for tp in set(self.positions) - self._consumer.assignment():
+            del self.positions[tp]
         offsets = {
             tp: offset
             for tp, offset in self.positions.items()
@@ -203,6 +214,7 @@ class EventConsumer:
                 session_timeout_ms=self._settings.consumer_session_timeout_ms,
                 heartbeat_interval_ms=self._settings.consumer_heartbeat_ms,
                 metadata_max_age_ms=self._settings.consumer_metadata_max_age_ms,
+                fetch_max_wait_ms=self._settings.consumer_fetch_max_wait_ms,
             )
             consumer.subscribe([self._settings.topic], listener=_Rebalance(self))
             try:
@@ -211,6 +223,75 @@ class EventConsumer:
             except TRANSIENT_KAFKA_ERRORS as exc:
                 await consumer.stop()
                 await self._wait(backoff.next_delay(), reason=type(exc).__name__)
+
+    async def _process_together(
+        self, tp: TopicPartition, messages: list[ConsumerRecord[bytes, bytes]]
+    ) -> bool:
+        """Messages of one partition, in order: in one transaction when they are several
+        and all handled without an error, else one at a time. False when a rebalance gave
+        the partition to another member meanwhile: the rest of the batch is its to handle,
+        from the offset committed then."""
+        assert self._consumer is not None
+        if tp not in self._consumer.assignment():
+            return False
+        parsed = _parsed(messages) if len(messages) > 1 else None
+        if parsed is not None and await self._handle_together(parsed):
+            self._done(tp, messages[-1])
+            return True
+        for message in messages:
+            if tp not in self._consumer.assignment():
+                return False
+            await self._process(message)
+            self._done(tp, message)
+        return True
+
+    def _done(self, tp: TopicPartition, message: ConsumerRecord[bytes, bytes]) -> None:
+        self.positions[tp] = message.offset + 1
+        self._marks[tp] = message_mark(message.offset, message.value)
+
+    async def _handle_together(self, parsed: list[tuple[CloudEvent, Payload]]) -> bool:
+        """Record and handle every event in one transaction; False (nothing committed) when
+        any of it failed: the caller then takes them one at a time."""
+        outcomes = []
+        try:
+            async with self._sessions() as session, session.begin():
+                new = await self._record_all(session, [event for event, _ in parsed])
+                for event, payload in parsed:
+                    if event.dedup_key not in new:
+                        outcomes.append("duplicate")
+                        continue
+                    new.discard(event.dedup_key)  # a second copy in the batch is a duplicate
+                    structlog.contextvars.bind_contextvars(
+                        event_id=event.id,
+                        causation_id=event.causationid,
+                        correlation_id=event.correlationid,
+                    )
+                    try:
+                        await self._handler(session, event, payload)
+                    finally:
+                        structlog.contextvars.unbind_contextvars(
+                            "event_id", "causation_id", "correlation_id"
+                        )
+                    outcomes.append("handled")
+        except Exception as exc:
+            log.info("consumer.batch_taken_one_by_one", size=len(parsed), error=type(exc).__name__)
+            return False
+        for (event, _), outcome in zip(parsed, outcomes, strict=True):
+            self._counted(event, outcome)
+        if self._on_commit is not None and "handled" in outcomes:
+            self._on_commit()
+        return True
+
+    async def _record_all(self, session: AsyncSession, events: list[CloudEvent]) -> set[str]:
+        """Record the events' keys, in one statement; those that were not recorded before."""
+        recorded = await session.scalars(
+            insert(self._processed).on_conflict_do_nothing().returning(self._processed.c.event_key),
+            [{"event_key": event.dedup_key, "type": event.type} for event in events],
+        )
+        return set(recorded)
+
+    def _counted(self, event: CloudEvent, outcome: str) -> None:
+        EVENTS_CONSUMED.labels(event.type, outcome).inc()
 
     async def _process(self, message: ConsumerRecord[bytes, bytes]) -> None:
         try:
@@ -234,8 +315,7 @@ class EventConsumer:
         failures = 0
         while True:
             try:
-                outcome = await self._handle_once(event, payload)
-                EVENTS_CONSUMED.labels(event.type, outcome).inc()
+                self._counted(event, await self._handle_once(event, payload))
                 return
             except Exception as exc:
                 if is_transient(exc) or isinstance(exc, ConcurrencyError):
@@ -322,3 +402,18 @@ class EventConsumer:
         except TimeoutError:
             return
         raise _Stopping
+
+
+def _parsed(
+    messages: list[ConsumerRecord[bytes, bytes]],
+) -> list[tuple[CloudEvent, Payload]] | None:
+    """Each message's event and payload; None when one is poison (taken one at a time, it
+    goes to the dead-letter topic in its turn)."""
+    parsed = []
+    for message in messages:
+        try:
+            event = CloudEvent.from_bytes(message.value)
+            parsed.append((event, read_payload(event)))
+        except EnvelopeError:
+            return None
+    return parsed

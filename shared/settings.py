@@ -48,6 +48,14 @@ class ServiceSettings(BaseSettings):
     # (re-created by a broker that lost it, or grown by an operator) is read in full within
     # this time.
     consumer_metadata_max_age_ms: int = Field(default=10_000, ge=1_000)
+    # How long the broker may hold a fetch that finds nothing new. Kafka answers as soon as
+    # a message arrives; the embedded broker (Tansu) only when this time is up, so each hop
+    # of an event waited up to it (docs/benchmarks/system.md). An idle consumer asks this
+    # often: 20 small requests a second at 50 ms.
+    consumer_fetch_max_wait_ms: int = Field(default=50, ge=1, le=10_000)
+    # How many messages of one partition the consumer handles in one transaction, when they
+    # arrived together (1: each in its own). A failure in one takes the batch one by one.
+    consumer_batch_size: int = Field(default=100, ge=1, le=1000)
     # A message whose handler keeps raising a non-infrastructure error goes to the DLQ after this.
     handler_max_attempts: int = Field(default=5, ge=1)
     # Bearer tokens (shared/auth): in production the identity provider's key set; otherwise

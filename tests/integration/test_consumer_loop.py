@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import sqlalchemy as sa
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from shared.consumer import EventConsumer, processed_events_table
 from shared.db import create_engine, session_factory
@@ -117,9 +117,30 @@ async def test_a_consumer_restarted_between_its_commit_and_its_offset_commit_rep
         group_id=group,
     )
     seen = _Counter()
-    second._handle_once = seen.wrap(second._handle_once)  # type: ignore[method-assign]
+    second._counted = seen.wrap(second._counted)  # type: ignore[method-assign]
     await run_until(second, lambda: _ready(seen.duplicates >= 5), "the five redeliveries")
     assert await count_effects(sessions) == 5
+
+
+async def test_a_message_delivered_twice_in_one_batch_has_its_effect_once(
+    kafka: str, database: tuple[object, object]
+) -> None:
+    _, sessions = database
+    topic = await fresh_topic(kafka)
+    twice = withdrawal("req-twice")
+    # One key, one partition: the three arrive together and are handled in one transaction.
+    await publish(kafka, topic, [twice, withdrawal("req-once"), twice])
+    consumer = EventConsumer(
+        sessions=sessions,
+        processed=processed,
+        handler=record_effect,
+        settings=settings_for(kafka, topic),
+        group_id=unique("group"),
+    )
+    seen = _Counter()
+    consumer._counted = seen.wrap(consumer._counted)  # type: ignore[method-assign]
+    await run_until(consumer, lambda: _ready(seen.duplicates >= 1), "the copy seen as one")
+    assert await count_effects(sessions) == 2
 
 
 async def test_a_malformed_message_goes_to_the_dead_letter_topic_and_the_consumer_goes_on(
@@ -171,6 +192,92 @@ async def test_a_handler_that_keeps_failing_dead_letters_the_message_with_its_er
     assert "cannot handle this one" in dict(dead[0].headers)["dlq-reason"].decode()
 
 
+class HoldsAMessageThroughARebalance(EventConsumer):
+    """A member still handling its first message when a rebalance has moved partitions."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(handler=self.hold_the_first, **kwargs)  # type: ignore[arg-type]
+        self.in_hand = asyncio.Event()
+        self.reassigned = asyncio.Event()
+
+    async def check_log_after_join(self, assigned: set[TopicPartition]) -> None:
+        if self.in_hand.is_set():
+            self.reassigned.set()
+        await super().check_log_after_join(assigned)
+
+    async def hold_the_first(self, session: object, event: CloudEvent, payload: Payload) -> None:
+        if not self.in_hand.is_set():
+            self.in_hand.set()
+            await self.reassigned.wait()
+        await record_effect(session, event, payload)
+
+
+async def test_a_member_that_lost_partitions_mid_batch_keeps_committing_its_own(
+    kafka: str, database: tuple[object, object]
+) -> None:
+    _, sessions = database
+    topic = await fresh_topic(kafka, partitions=2)
+    group = unique("group")
+    settings = settings_for(kafka, topic)
+    # Both partitions in the first member's first batch, so that one of them is taken away
+    # while the batch is in hand, whichever one the rebalance gives to the second member.
+    await publish_to(
+        kafka, topic, {p: [withdrawal(f"req-{p}-{n}") for n in range(5)] for p in (0, 1)}
+    )
+    first = HoldsAMessageThroughARebalance(
+        sessions=sessions, processed=processed, settings=settings, group_id=group
+    )
+    second = EventConsumer(
+        sessions=sessions,
+        processed=processed,
+        handler=record_effect,
+        settings=settings,
+        group_id=group,
+    )
+    running = [asyncio.create_task(first.run())]
+    try:
+        await asyncio.wait_for(first.in_hand.wait(), 30)
+        running.append(asyncio.create_task(second.run()))
+        await eventually(lambda: _at_least(sessions, 10), timeout=60, what="the ten handled")
+        await publish_to(kafka, topic, {p: [withdrawal(f"req-{p}-late")] for p in (0, 1)})
+        await eventually(lambda: _at_least(sessions, 12), what="the two late ones handled")
+        # Each member commits the partition it holds, up to its end.
+        await eventually(
+            lambda: _committed_up_to(kafka, group, topic, {0: 6, 1: 6}),
+            timeout=30,
+            what="every partition's offset committed up to its end",
+        )
+    finally:
+        first.reassigned.set()  # in case no rebalance came: the message in hand goes on
+        first.stop()
+        second.stop()
+        await asyncio.wait_for(asyncio.gather(*running), 30)
+    assert await count_effects(sessions) == 12
+
+
+async def publish_to(kafka: str, topic: str, values: dict[int, list[bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=kafka)
+    await producer.start()
+    try:
+        for partition, batch in values.items():
+            for value in batch:
+                await producer.send_and_wait(topic, value=value, partition=partition)
+    finally:
+        await producer.stop()
+
+
+async def _committed_up_to(kafka: str, group: str, topic: str, ends: dict[int, int]) -> bool:
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        for partition, end in ends.items():
+            if await consumer.committed(TopicPartition(topic, partition)) != end:
+                return False
+        return True
+    finally:
+        await consumer.stop()
+
+
 async def read_all(kafka: str, topic: str, expected: int) -> list[object]:
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=kafka, auto_offset_reset="earliest", group_id=unique("reader")
@@ -191,14 +298,15 @@ async def read_all(kafka: str, topic: str, expected: int) -> list[object]:
 
 
 class _Counter:
+    """Counts the outcomes a consumer reports as it counts them into its metrics."""
+
     def __init__(self) -> None:
         self.duplicates = 0
 
-    def wrap(self, handle: object) -> object:
-        async def counted(*args: object) -> str:
-            outcome: str = await handle(*args)  # type: ignore[operator]
+    def wrap(self, count: object) -> object:
+        def counted(event: CloudEvent, outcome: str) -> None:
             self.duplicates += outcome == "duplicate"
-            return outcome
+            count(event, outcome)  # type: ignore[operator]
 
         return counted
 
