@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # databases and topic.
 WORKERS ?= 2
 
-.PHONY: run test faults lint typecheck install clean browser
+.PHONY: run test faults lint typecheck install clean browser bench
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,3 +60,11 @@ EVENTS ?= 1000000
 .PHONY: bench-tracking
 bench-tracking: $(BIN)/.installed
 	$(BIN)/python -m bench.tracking --events $(EVENTS) --json docs/benchmarks/tracking.json
+
+# The system benchmark (about 5 minutes): its own PostgreSQL, broker and the four services;
+# intake's sustained rate, received -> routed latency at 100 requests/s, full lifecycles,
+# event appends against the `eventsourcing` library, memory per service. Figures go into
+# docs/benchmarks/system.md (and system.json); BENCH_ARGS for other durations or rates.
+BENCH_ARGS ?=
+bench: $(BIN)/.installed
+	$(BIN)/python -m bench.system --output docs/benchmarks/system.md $(BENCH_ARGS)

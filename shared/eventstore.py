@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import orjson
 import sqlalchemy as sa
 import sqlalchemy.exc
 from sqlalchemy.dialects.postgresql import JSONB
@@ -77,6 +78,24 @@ class EventStore:
     def __init__(self, events: sa.Table, outbox: sa.Table) -> None:
         self._events = events
         self._outbox = outbox
+        # One statement, one round trip, for any number of events: the events, and in a CTE
+        # their outbox rows, each column an array. A conflict on the version refuses both
+        # (the caller's transaction is then spent: it rolls back, and the command decides
+        # again on what the other writer appended). The same text whatever the count, so
+        # it is prepared once per connection (a multi-row VALUES is compiled every time).
+        self._append = sa.text(
+            f"INSERT INTO {_quoted(events)} (stream_id, version, event_id, type, envelope) "
+            "SELECT CAST(:stream_id AS varchar), v, i, t, CAST(e AS jsonb) FROM unnest("
+            "CAST(:versions AS integer[]), CAST(:ids AS varchar[]), CAST(:types AS varchar[]), "
+            "CAST(:envelopes AS text[])) AS appended(v, i, t, e)"
+        )
+        self._append_and_publish = sa.text(
+            f"WITH appended AS ({self._append.text}) "
+            f"INSERT INTO {_quoted(outbox)} (event_id, key, type, body) "
+            "SELECT i, k, t, b FROM unnest(CAST(:out_ids AS varchar[]), "
+            "CAST(:out_keys AS varchar[]), CAST(:out_types AS varchar[]), "
+            "CAST(:bodies AS bytea[])) AS published(i, k, t, b)"
+        )
 
     async def load(self, session: AsyncSession, stream_id: str) -> list[StoredEvent]:
         """Every event of a stream, oldest first."""
@@ -113,42 +132,52 @@ class EventStore:
         """
         if not events:
             return expected_version
-        rows = [
-            {
-                "stream_id": stream_id,
-                "version": expected_version + offset,
-                "event_id": event.id,
-                "type": event.type,
-                "envelope": event.model_dump(mode="json", exclude_none=True),
-            }
-            for offset, event in enumerate(events, start=1)
-        ]
-        try:
-            async with session.begin_nested():
-                await session.execute(sa.insert(self._events), rows)
-        except sqlalchemy.exc.IntegrityError as exc:
-            if "uq_events_stream_version" in str(exc.orig):
-                raise ConcurrencyError(stream_id, expected_version) from exc
-            raise
         outgoing = (
             [e for e in events if publish(e)]
             if callable(publish)
             else (list(events) if publish else [])
         )
+        parameters: dict[str, object] = {
+            "stream_id": stream_id,
+            "versions": list(range(expected_version + 1, expected_version + len(events) + 1)),
+            "ids": [event.id for event in events],
+            "types": [event.type for event in events],
+            "envelopes": [
+                orjson.dumps(event.model_dump(mode="json", exclude_none=True)).decode()
+                for event in events
+            ],
+        }
         if outgoing:
-            await enqueue(session, self._outbox, outgoing)
+            parameters |= {
+                "out_ids": [e.id for e in outgoing],
+                "out_keys": [e.subject for e in outgoing],
+                "out_types": [e.type for e in outgoing],
+                "bodies": [e.to_bytes() for e in outgoing],
+            }
+        try:
+            await session.execute(
+                self._append_and_publish if outgoing else self._append, parameters
+            )
+        except sqlalchemy.exc.IntegrityError as exc:
+            if "uq_events_stream_version" in str(exc.orig):
+                raise ConcurrencyError(stream_id, expected_version) from exc
+            raise
         return expected_version + len(events)
+
+
+def _quoted(table: sa.Table) -> str:
+    return ".".join(f'"{part}"' for part in (table.schema, table.name) if part)
+
+
+def _outbox_rows(events: Sequence[CloudEvent]) -> list[dict[str, object]]:
+    return [
+        {"event_id": e.id, "key": e.subject, "type": e.type, "body": e.to_bytes()} for e in events
+    ]
 
 
 async def enqueue(session: AsyncSession, outbox: sa.Table, events: Sequence[CloudEvent]) -> None:
     """Put events on the outbox inside the caller's transaction (published after commit)."""
-    await session.execute(
-        sa.insert(outbox),
-        [
-            {"event_id": e.id, "key": e.subject, "type": e.type, "body": e.to_bytes()}
-            for e in events
-        ],
-    )
+    await session.execute(sa.insert(outbox), _outbox_rows(events))
 
 
 async def requeue_history(

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 
 import sqlalchemy as sa
 import structlog
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaTimeoutError
 from aiokafka.partitioner import murmur2
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,7 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.backoff import Backoff
 from shared.db import is_transient
 from shared.events.envelope import CONTENT_TYPE
-from shared.kafka import TRANSIENT_KAFKA_ERRORS, end_offsets, ensure_topics
+from shared.kafka import (
+    TRANSIENT_KAFKA_ERRORS,
+    end_offsets,
+    ensure_topics,
+    message_mark,
+    messages_replaced,
+)
 from shared.metrics import OUTBOX_PUBLISHED
 from shared.settings import ServiceSettings
 
@@ -60,9 +66,10 @@ class OutboxRelay:
         # Puts the service's whole history back on the outbox (see `_heal`).
         self._history = history
         self._healed = False
-        # The highest offset the broker acknowledged in each partition, since the history
-        # was last queued: a broker whose log ends before it has lost that log.
-        self._acked: dict[int, int] = {}
+        # The highest offset the broker acknowledged in each partition since the history
+        # was last queued, with the CRC-32 of that message: a broker whose log no longer
+        # holds that message there has lost the log.
+        self._acked: dict[int, tuple[int, int]] = {}
         self._log_lost = False  # set when the broker gave an offset it had given before
         self._log_checked = 0.0
 
@@ -132,11 +139,13 @@ class OutboxRelay:
             if pending:
                 raise KafkaTimeoutError(f"{len(pending)} event(s) not acknowledged in time")
             lost = False
-            for send in sends:
+            for row, send in zip(rows, sends, strict=True):
                 acknowledged = send.result()  # raises the broker's error, if any
                 partition, offset = acknowledged.partition, acknowledged.offset
-                lost = lost or offset <= self._acked.get(partition, -1)
-                self._acked[partition] = max(offset, self._acked.get(partition, -1))
+                highest = self._acked.get(partition, (-1, 0))[0]
+                lost = lost or offset <= highest
+                if offset > highest:
+                    self._acked[partition] = message_mark(offset, row.body)
             if lost:
                 # An offset given again: the broker started a new log since the last batch,
                 # and what was published before it is gone (queued again by `_heal`).
@@ -167,7 +176,7 @@ class OutboxRelay:
         A lost log shows three ways: the topic is empty at the first connection after a
         start or an outage while this service has a history; an offset this relay was
         already given is given again (`publish_batch`); or, checked every few seconds, a
-        partition ends before an offset the broker acknowledged. Under load the first can
+        message the broker acknowledged is no longer where it was. Under load the first can
         miss (another service publishes to the new log first); the others cannot."""
         if self._history is None:
             return
@@ -178,7 +187,7 @@ class OutboxRelay:
         if not self._healed:
             ends = await end_offsets(self._settings.kafka_bootstrap_servers, self._settings.topic)
             empty = bool(ends) and not any(ends.values())
-            if (empty and not self._acked) or not self._acked_still_held(ends):
+            if (empty and not self._acked) or not await self._acked_still_held(ends):
                 await self._requeue_history()
             self._healed = True
             self._log_checked = asyncio.get_running_loop().time()
@@ -187,11 +196,27 @@ class OutboxRelay:
         if self._acked and now - self._log_checked >= LOG_CHECK_SECONDS:
             self._log_checked = now
             ends = await end_offsets(self._settings.kafka_bootstrap_servers, self._settings.topic)
-            if not self._acked_still_held(ends):
+            if not await self._acked_still_held(ends):
                 await self._requeue_history()
 
-    def _acked_still_held(self, ends: dict[int, int]) -> bool:
-        return all(ends.get(partition, 0) > offset for partition, offset in self._acked.items())
+    async def _acked_still_held(self, ends: dict[int, int]) -> bool:
+        """Whether the broker still holds every message it acknowledged to this relay.
+
+        A partition that ends past the last acknowledged offset holds it (a log that was
+        lost starts again from 0; retention never moves the end back). One that seems to
+        end at or before it is looked at: the embedded broker reports the start of the
+        last record batch as a partition's end, which under load lies before messages it
+        holds, so only the message itself, read at its offset and compared by its CRC,
+        tells a lagging end from a lost log."""
+        doubtful = {
+            TopicPartition(self._settings.topic, partition): mark
+            for partition, mark in self._acked.items()
+            if ends.get(partition, 0) <= mark[0]
+        }
+        if not doubtful:
+            return True
+        replaced = await messages_replaced(self._settings.kafka_bootstrap_servers, doubtful)
+        return not replaced
 
     async def _requeue_history(self) -> None:
         assert self._history is not None

@@ -161,6 +161,9 @@ def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
         app,
         host=settings.host,
         port=settings.port,
+        # uvloop and httptools (dependencies) when importable, else asyncio's loop and h11.
+        loop="auto",
+        http="auto",
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=20,

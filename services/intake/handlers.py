@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.adapters.repository import RequestRepository
 from services.intake.domain.errors import IntakeError, RequestNotFoundError
-from services.intake.domain.request import AssistanceRequest
+from services.intake.domain.request import AssistanceRequest, observable
 from shared.auth import Grant
 from shared.db import UnitOfWork
 from shared.events.catalogue import Payload, new_event
@@ -52,17 +52,20 @@ async def submit_request(
     print_ = fingerprint(details)
     if idempotency_key:
         idempotency_key = scoped_key(authority, idempotency_key)
+    request_id = str(uuid.uuid4())
+    # The key is made (and committed in the vault) before the transaction below takes its
+    # connection, which would otherwise wait idle through the vault's commit. A key made for
+    # a request that is then not stored (a failure, an idempotent replay) stays unused:
+    # harmless, it seals nothing.
+    key = await vault.create(request_id)
     async with uow:
         repo = RequestRepository(uow.session)
-        request_id = str(uuid.uuid4())
         if idempotency_key and not await repo.claim_idempotency_key(
             idempotency_key, print_, request_id
         ):
             return await _replay(repo, idempotency_key, print_), False
         now = datetime.now(UTC)
         reference = await repo.next_domestic_reference(reference_prefix, now.year)
-        # A key made for a request whose transaction then fails stays unused: harmless.
-        key = await vault.create(request_id)
         sealed = RequestDetails.model_validate(seal_details(details.model_dump(mode="json"), key))
         request = AssistanceRequest.receive(request_id, reference, sealed, now, authority)
         await repo.save(request, _envelopes(request, correlation_id, None), expected_version=0)
@@ -159,6 +162,8 @@ async def get_request(
 
 async def observe_routing(session: AsyncSession, event: CloudEvent, payload: Payload) -> None:
     """Consumer handler: keep routing's facts in the request's stream (closure needs them)."""
+    if not observable(payload):
+        return  # without loading the request: nothing of this kind changes it
     repo = RequestRepository(session)
     try:
         request = await repo.get(payload.request_id)

@@ -15,7 +15,7 @@ from services.routing.domain.case import MeasureFacts, OffenceFacts, RoutingCase
 from services.routing.domain.decision import PlannedAssignment, RoutingDecision, RuleTrace
 from services.routing.domain.directory import Directory
 from services.routing.domain.errors import InvalidRoutingError, RoutingNotFoundError
-from services.routing.domain.routed_request import RoutedRequest
+from services.routing.domain.routed_request import RoutedRequest, observable
 from services.routing.domain.rules import route
 from shared.db import UnitOfWork
 from shared.events.catalogue import Payload, RequestReceived, new_event
@@ -71,6 +71,8 @@ class Routing:
         self, session: AsyncSession, event: CloudEvent, payload: Payload
     ) -> None:
         """Consumer handler: route what was received; note what intake closed."""
+        if not observable(payload):
+            return  # without loading the request: nothing of this kind changes it
         repo = RoutingRepository(session)
         routed = await repo.find(payload.request_id) or RoutedRequest(request_id=payload.request_id)
         version = routed.version

@@ -219,3 +219,9 @@ class AssistanceRequest:
 
 # routing's facts that intake keeps in the request's stream (not republished).
 OBSERVED = (RequestRouted, RoutingFailed, AssignmentDeclined, RequestExecuted)
+
+
+def observable(payload: Payload) -> bool:
+    """Whether a fact of this kind can change a request here at all (intake's own events
+    are in the request's stream already): the consumer skips the others unread."""
+    return isinstance(payload, OBSERVED)

@@ -77,9 +77,9 @@ class RoutingRepository:
             for a in routed.assignments
         ]
         if rows:
-            await self._session.execute(
-                insert(assignment_index).values(rows).on_conflict_do_nothing()
-            )
+            # The rows as parameters, not in the statement: a statement with the rows in its
+            # VALUES is compiled anew every time, this one once.
+            await self._session.execute(insert(assignment_index).on_conflict_do_nothing(), rows)
 
 
 async def requeue_owned_history(session: AsyncSession) -> int:

@@ -281,3 +281,9 @@ class RoutedRequest:
 
 # intake's facts that routing keeps in the request's stream (not republished).
 OBSERVED = (RequestReceived, RequestWithdrawn, RequestClosed)
+
+
+def observable(payload: Payload) -> bool:
+    """Whether a fact of this kind can change a request here at all (those routing reports
+    itself are in the request's stream already): the consumer skips the others unread."""
+    return isinstance(payload, OBSERVED)

@@ -1,0 +1,270 @@
+"""Benchmark of the whole system on one machine: `python -m bench.system` (`make bench`).
+
+Starts its own PostgreSQL (or uses MLA_BENCH_POSTGRES_URL), the embedded broker and the four
+services as processes, then measures, in this order:
+
+1. received → routed visible in tracking: requests submitted at a steady rate (open loop),
+   each timed from intake's 201 to the moment tracking's live stream shows it routed;
+2. intake's sustained accepted requests/s: closed-loop clients submitting back to back
+   (while routing, tracking and notify consume what it publishes, as they would);
+3. full lifecycles: submitted, routed, executed by every office, closed, seen closed;
+4. event appends: the services' event store beside the `eventsourcing` library's recorder
+   on the same PostgreSQL (the services are stopped by then);
+
+and throughout, the resident memory of each service and the CPU of every part. The
+figures go to docs/benchmarks/system.md (between its result markers) and system.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shlex
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+from bench import append, intake_load, lifecycle
+from bench.caseload import Caseload
+from bench.follow import ArchiveFollower, Follower, StreamFollower
+from bench.http_client import Pool
+from bench.intake_load import Submissions
+from bench.load import generate
+from bench.machine import describe, postgres_version
+from bench.measure import now
+from bench.resources import Sampler
+from bench.server import plain_url, postgres_server
+from bench.system_report import Latencies, SystemReport
+from bench.system_stack import HOST, Stack
+from shared.events.catalogue import ROUTED
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    # Stopped with SIGTERM, still stop what this run started (the `finally` and `with`).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    command = "python -m bench.system " + shlex.join(argv if argv is not None else sys.argv[1:])
+    report = SystemReport(command=command.strip())
+    report.settings["follow"] = args.follow
+    report.settings["service settings"] = args.set
+    # Others' work on the machine shows in the figures: the load before and after is kept.
+    load_before = describe("")["load average (1, 5, 15 min)"]
+    workdir = Path(tempfile.mkdtemp(prefix="mla-bench-system-"))
+    print(f"logs of the services: {workdir}", flush=True)
+    with postgres_server() as server:
+        stack = Stack(workdir, server, partitions=args.partitions)
+        if args.follow == "stream":
+            # The stream looks at the archive this often (once a second by default).
+            stack.overrides["tracking"] = {"STREAM_POLL_SECONDS": "0.01"}
+        for setting in args.set:
+            name, value = setting.split("=", 1)
+            service, key = name.split(".", 1)
+            stack.overrides.setdefault(service, {})[key.upper()] = value
+        try:
+            print("starting the broker and the four services...", flush=True)
+            stack.start()
+            _run_fast(_measure(args, stack, report))
+        finally:
+            stack.stop()
+        if args.append_events:
+            print(f"appending {args.append_events:,} events both ways...", flush=True)
+            events = generate(Caseload(now()), args.append_events)
+            report.append = append.compare(server, events, args.append_writers)
+        report.machine = describe(asyncio.run(postgres_version(plain_url(server))))
+        report.machine["load average (1, 5, 15 min)"] += f" at the end; {load_before} before"
+    report.print()
+    if args.output:
+        report.write(Path(args.output))
+        print(f"\nwritten to {args.output} and {Path(args.output).with_suffix('.json')}")
+    if not args.keep_logs:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def _run_fast(work: Coroutine[Any, Any, None]) -> None:
+    """Run the load generator on uvloop (a dependency of the services): it shares the cores
+    with what it measures, and uvloop's loop costs less per call than asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(work)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(work)
+
+
+async def _measure(args: argparse.Namespace, stack: Stack, report: SystemReport) -> None:
+    sampler = Sampler(stack.pids(), stack.others())
+    sampler.start()
+    intake = Pool(HOST, stack.ports["intake"])
+    routing = Pool(HOST, stack.ports["routing"])
+    operator = stack.token("bench-operator", roles=["operator"])
+    submissions = Submissions(HOST, stack.token("bench-authority", authority="si-dsp-ljubljana"))
+    follower: Follower
+    if args.follow == "stream":
+        follower = StreamFollower(HOST, stack.ports["tracking"], operator)
+    else:
+        follower = ArchiveFollower(plain_url(stack.database_urls["tracking"]))
+    await follower.start()
+    try:
+        await _routed_latency(args, intake, submissions, follower, sampler, report)
+        await _sustained(args, intake, submissions, follower, sampler, report)
+        await _lifecycles(args, stack, intake, routing, submissions, follower, sampler, report)
+    finally:
+        await follower.stop()
+        intake.close()
+        routing.close()
+        sampler.stop()
+    report.peak_rss = dict(sampler.peak_rss)
+    report.phases = sampler.phases
+
+
+async def _routed_latency(
+    args: argparse.Namespace,
+    intake: Pool,
+    submissions: Submissions,
+    follower: Follower,
+    sampler: Sampler,
+    report: SystemReport,
+) -> None:
+    rate, seconds = args.rate, args.rate_seconds
+    print(f"warming up, then {seconds:g} s at {rate:g} requests/s (open loop)...", flush=True)
+    warm = await intake_load.open_loop(intake, submissions, rate=rate, seconds=args.warmup)
+    await _all_seen(follower, [s.request_id for s in warm.accepted], ROUTED, 60)
+    started = sampler.begin()
+    result = await intake_load.open_loop(intake, submissions, rate=rate, seconds=seconds)
+    seen = await _all_seen(follower, [s.request_id for s in result.accepted], ROUTED, 60)
+    phase = sampler.end(f"{rate:g} requests/s, open loop", started)
+    phase.requests = len(result.accepted)
+    visible = [seen[s.request_id] - s.answered for s in result.accepted if s.request_id in seen]
+    report.open_loop_rate = rate
+    report.open_loop_intake = Latencies.of([s.latency for s in result.accepted])
+    report.routed_visible = Latencies.of(visible)
+    report.routed_missing = len(result.accepted) - len(visible) + sum(result.refused.values())
+    print(f"  routed visible p50/p99: {report.routed_visible.brief()}", flush=True)
+
+
+async def _sustained(
+    args: argparse.Namespace,
+    intake: Pool,
+    submissions: Submissions,
+    follower: Follower,
+    sampler: Sampler,
+    report: SystemReport,
+) -> None:
+    connections, seconds = args.connections, args.seconds
+    print(
+        f"intake: {connections} clients back to back, {args.warmup:g} s warm-up + {seconds:g} s...",
+        flush=True,
+    )
+    started = sampler.begin()
+    result = await intake_load.closed_loop(
+        intake, submissions, connections=connections, seconds=seconds, warmup=args.warmup
+    )
+    # Not counted per request: the services go on consuming what intake took in after it.
+    sampler.end(f"intake, {connections} clients back to back", started)
+    report.settings["intake"] = f"{connections} clients, {seconds:g} s"
+    report.intake_rate = result.rate
+    report.intake_latency = Latencies.of([s.latency for s in result.accepted])
+    report.intake_refused = result.refused
+    report.intake_broken = result.broken
+    print(f"  {result.rate:,.0f} accepted/s, p50/p99 {report.intake_latency.brief()}", flush=True)
+    # What intake took in is still being routed and tracked: waited for, so that the
+    # lifecycles after it start on a quiet system (how long it took is a figure too).
+    started = sampler.begin()
+    caught_up = time.perf_counter()
+    await _all_seen(follower, [s.request_id for s in result.accepted], ROUTED, args.catch_up)
+    report.downstream_catch_up_seconds = time.perf_counter() - caught_up
+    sampler.end("catching up with the backlog", started)
+    await asyncio.sleep(2)  # notify and intake's own consumer finish their share
+
+
+async def _lifecycles(
+    args: argparse.Namespace,
+    stack: Stack,
+    intake: Pool,
+    routing: Pool,
+    submissions: Submissions,
+    follower: Follower,
+    sampler: Sampler,
+    report: SystemReport,
+) -> None:
+    count, concurrency = args.lifecycles, args.lifecycle_concurrency
+    print(f"{count} full lifecycles, {concurrency} at a time...", flush=True)
+    offices: dict[str, str] = {}
+
+    def office(office_id: str) -> str:
+        if office_id not in offices:
+            offices[office_id] = stack.token(office_id, office_id=office_id)
+        return offices[office_id]
+
+    operator = stack.token("bench-operator", roles=["operator"])
+    parties = lifecycle.Parties(intake, routing, HOST, operator, office)
+    started = sampler.begin()
+    result = await lifecycle.run(
+        parties, submissions, follower, lifecycles=count, concurrency=concurrency
+    )
+    sampler.end(f"full lifecycles, {concurrency} at a time", started)
+    report.settings["lifecycle"] = f"{count} lifecycles, {concurrency} at a time"
+    report.lifecycle_rate = result.rate
+    report.lifecycle_count = len(result.durations)
+    report.lifecycle_duration = Latencies.of(result.durations)
+    report.lifecycle_close_retries = result.close_retries
+    report.lifecycle_failures = result.failures
+    print(f"  {result.rate:,.1f} lifecycles/s", flush=True)
+
+
+async def _all_seen(
+    follower: Follower, request_ids: list[str], what: str, timeout: float
+) -> dict[str, float]:
+    """When tracking showed `what` for each request (those seen within `timeout`)."""
+    futures = {request_id: follower.wait(request_id, what) for request_id in request_ids}
+    if futures:
+        await asyncio.wait(futures.values(), timeout=timeout)
+    return {r: f.result() for r, f in futures.items() if f.done() and not f.cancelled()}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench.system", description=__doc__)
+    parser.add_argument("--rate", type=float, default=100, help="open-loop requests/s")
+    parser.add_argument("--rate-seconds", type=float, default=30, help="open-loop duration")
+    parser.add_argument("--connections", type=int, default=32, help="closed-loop clients")
+    parser.add_argument("--seconds", type=float, default=30, help="closed-loop duration")
+    parser.add_argument("--warmup", type=float, default=5, help="seconds before each measure")
+    parser.add_argument(
+        "--catch-up", type=float, default=600, help="longest wait for the backlog (s)"
+    )
+    parser.add_argument("--lifecycles", type=int, default=500)
+    parser.add_argument("--lifecycle-concurrency", type=int, default=50)
+    parser.add_argument("--append-events", type=int, default=10_000, help="0: skip")
+    parser.add_argument("--append-writers", type=int, default=8)
+    parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SERVICE.SETTING=VALUE",
+        help="a service's setting for this run, without its prefix "
+        "(e.g. tracking.CONSUMER_BATCH_SIZE=10)",
+    )
+    parser.add_argument(
+        "--follow",
+        choices=("archive", "stream"),
+        default="archive",
+        help="how the benchmark sees what tracking shows: its archive, read from its database "
+        "(no cost to tracking), or its live event stream (bench/follow.py)",
+    )
+    parser.add_argument("--output", help="write the results into this markdown file")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the services' logs")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

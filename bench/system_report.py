@@ -1,0 +1,257 @@
+"""The figures of one `python -m bench.system` run: tables beside the targets of issue 8,
+printed, and written into docs/benchmarks/system.md between its result markers (the prose
+around them is kept) and as JSON beside it."""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.resources import Phase
+
+BEGIN, END = "<!-- bench.system results: begin -->", "<!-- bench.system results: end -->"
+MB = 1024 * 1024
+TARGETS = {
+    "intake_rate": 1000.0,
+    "routed_p99_ms": 100.0,
+    "append_ratio": 2.0,
+    "rss_mb": 150.0,
+}
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile (`share` in 0..1); 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+
+
+@dataclass
+class Latencies:
+    count: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    mean_ms: float
+
+    @classmethod
+    def of(cls, seconds: list[float]) -> Latencies:
+        return cls(
+            count=len(seconds),
+            p50_ms=percentile(seconds, 0.50) * 1000,
+            p99_ms=percentile(seconds, 0.99) * 1000,
+            max_ms=max(seconds, default=0.0) * 1000,
+            mean_ms=statistics.fmean(seconds) * 1000 if seconds else 0.0,
+        )
+
+    def brief(self) -> str:
+        return f"{self.p50_ms:.1f} / {self.p99_ms:.1f} ms"
+
+
+@dataclass
+class SystemReport:
+    command: str
+    started: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    machine: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    intake_rate: float = 0.0
+    intake_latency: Latencies | None = None
+    intake_refused: dict[int, int] = field(default_factory=dict)
+    intake_broken: int = 0
+    downstream_catch_up_seconds: float = 0.0
+    open_loop_rate: float = 0.0
+    open_loop_intake: Latencies | None = None
+    routed_visible: Latencies | None = None
+    routed_missing: int = 0
+    lifecycle_rate: float = 0.0
+    lifecycle_duration: Latencies | None = None
+    lifecycle_count: int = 0
+    lifecycle_close_retries: int = 0
+    lifecycle_failures: list[str] = field(default_factory=list)
+    append: list[tuple[str, str, int, float]] = field(default_factory=list)
+    peak_rss: dict[str, int] = field(default_factory=dict)
+    phases: list[Phase] = field(default_factory=list)
+
+    def append_ratio(self) -> tuple[str, float] | None:
+        """Ours over the library's, in the way the services append (several writers)."""
+        for how, who, _, seconds in self.append:
+            if "writers" in how and who.startswith("ours"):
+                theirs = [
+                    s for h, w, _, s in self.append if h == how and w.startswith("eventsourcing")
+                ]
+                if theirs:
+                    return how, theirs[0] / seconds
+        return None
+
+    def table(self) -> list[str]:
+        rows = [
+            "| measure | figure | target | met |",
+            "|---|---:|---:|---|",
+            _row(
+                f"intake: accepted requests/s, sustained ({self.settings.get('intake', '')})",
+                f"{self.intake_rate:,.0f}",
+                "≥ 1,000",
+                self.intake_rate >= TARGETS["intake_rate"],
+            ),
+        ]
+        if self.intake_latency:
+            rows.append(
+                _row(
+                    "intake: latency p50 / p99 at that load", self.intake_latency.brief(), "", None
+                )
+            )
+        if self.routed_visible:
+            rows.append(
+                _row(
+                    f"received → routed visible in tracking, p50 / p99 at "
+                    f"{self.open_loop_rate:g} requests/s (seen in its "
+                    f"{self.settings.get('follow', 'archive')})",
+                    self.routed_visible.brief(),
+                    "p99 ≤ 100 ms",
+                    self.routed_visible.p99_ms <= TARGETS["routed_p99_ms"]
+                    and not self.routed_missing,
+                )
+            )
+        if self.open_loop_intake:
+            rows.append(
+                _row(
+                    f"intake: latency p50 / p99 at {self.open_loop_rate:g} requests/s",
+                    self.open_loop_intake.brief(),
+                    "",
+                    None,
+                )
+            )
+        rows.append(
+            _row(
+                f"full lifecycle: requests/s from submission to closed "
+                f"({self.settings.get('lifecycle', '')})",
+                f"{self.lifecycle_rate:,.1f}",
+                "",
+                None,
+            )
+        )
+        ratio = self.append_ratio()
+        if ratio:
+            rows.append(
+                _row(
+                    f"event append vs `eventsourcing` ({ratio[0]})",
+                    f"{ratio[1]:.2f} times",
+                    "≥ 2 times",
+                    ratio[1] >= TARGETS["append_ratio"],
+                )
+            )
+        for name, rss in self.peak_rss.items():
+            rows.append(
+                _row(
+                    f"{name}: peak resident memory under load",
+                    f"{rss / MB:,.0f} MB",
+                    "≤ 150 MB",
+                    rss / MB <= TARGETS["rss_mb"],
+                )
+            )
+        return rows
+
+    def details(self) -> list[str]:
+        lines = []
+        if self.append:
+            lines += [
+                "",
+                "| append, same events, same PostgreSQL | implementation | events | events/s |",
+                "|---|---|---:|---:|",
+            ]
+            lines += [
+                f"| {how} | {who} | {events:,} | {events / seconds:,.0f} |"
+                for how, who, events, seconds in self.append
+            ]
+        if self.phases:
+            parts = list(self.phases[0].cpu)
+            lines += [
+                "",
+                "CPU of each part during each phase, in cores (2 cores on this machine):",
+                "",
+                "| phase | seconds | " + " | ".join(parts) + " |",
+                "|---|---:|" + "---:|" * len(parts),
+            ]
+            lines += [
+                f"| {p.name} | {p.seconds:.0f} | "
+                + " | ".join(f"{p.share(part):.2f}" for part in parts)
+                + " |"
+                for p in self.phases
+            ]
+        counted = [p for p in self.phases if p.requests]
+        if counted:
+            parts = list(counted[0].cpu)
+            lines += [
+                "",
+                "CPU per request taken in, in milliseconds (everything each part did meanwhile,"
+                " its consumers included, over the requests intake accepted in the phase):",
+                "",
+                "| phase | requests | " + " | ".join(parts) + " |",
+                "|---|---:|" + "---:|" * len(parts),
+            ]
+            lines += [
+                f"| {p.name} | {p.requests:,} | "
+                + " | ".join(f"{p.cpu[part] / p.requests * 1000:.2f}" for part in parts)
+                + " |"
+                for p in counted
+            ]
+        notes = []
+        if self.intake_refused or self.intake_broken:
+            notes.append(f"intake refused {self.intake_refused}, broken {self.intake_broken}")
+        if self.downstream_catch_up_seconds:
+            notes.append(
+                "after the sustained load, routing and tracking caught up with its backlog in "
+                f"{self.downstream_catch_up_seconds:.0f} s"
+            )
+        if self.routed_missing:
+            notes.append(f"{self.routed_missing} request(s) never showed as routed")
+        if self.lifecycle_duration:
+            notes.append(
+                f"{self.lifecycle_count} lifecycles, each {self.lifecycle_duration.brief()} "
+                f"(p50 / p99) from submission to closed; {self.lifecycle_close_retries} closures "
+                "asked again because intake had not yet heard of the last report"
+            )
+        if self.lifecycle_failures:
+            notes.append(f"failed lifecycles: {self.lifecycle_failures[:3]}")
+        if notes:
+            lines += ["", *[f"- {note}" for note in notes]]
+        return lines
+
+    def markdown(self) -> str:
+        lines = [
+            f"Run of {self.started}: `{self.command}`",
+            "",
+            *[f"- {name}: {value}" for name, value in self.machine.items()],
+            "",
+            *self.table(),
+            *self.details(),
+        ]
+        return "\n".join(lines)
+
+    def print(self) -> None:
+        print("\n## system benchmark\n")
+        print(self.markdown(), flush=True)
+
+    def write(self, markdown: Path) -> None:
+        block = f"{BEGIN}\n{self.markdown()}\n{END}"
+        text = markdown.read_text() if markdown.exists() else ""
+        if BEGIN in text and END in text:
+            text = re.sub(
+                re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S
+            )
+        else:
+            text = f"{text.rstrip()}\n\n{block}\n" if text else f"# System benchmark\n\n{block}\n"
+        markdown.write_text(text)
+        data = asdict(self)
+        markdown.with_suffix(".json").write_text(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def _row(measure: str, figure: str, target: str, met: bool | None) -> str:
+    verdict = "" if met is None else ("yes" if met else "**no**")
+    return f"| {measure} | {figure} | {target} | {verdict} |"

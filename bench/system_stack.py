@@ -1,0 +1,198 @@
+"""The whole system as the benchmark runs it: the embedded broker, a database per service and
+the key vault on the benchmark's PostgreSQL, and the four services as processes, with their
+production settings except for what a load test must change (named in `env_for`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+import psutil
+from sqlalchemy.engine import make_url
+
+from bench.server import plain_url
+from devstack.broker import EmbeddedBroker, free_port
+from devstack.provision import create_database, create_topics, migrate
+from devstack.services import ROOT, ServiceSpec
+from shared.auth.cli import principal_of
+from shared.auth.keys import create_shared_key, read_shared_key
+from shared.auth.tokens import issue_token
+from shared.personal_data.master_key import ensure_master_key
+from shared.personal_data.postgres_vault import MIGRATIONS as VAULT_MIGRATIONS
+from shared.settings import LIFECYCLE_TOPIC
+
+SERVICES = ("intake", "routing", "tracking", "notify")
+SEALING = ("intake", "tracking")  # the services that hold the vault and the master key
+HOST = "127.0.0.1"
+# Far above anything the generator sends: the limiter still runs on every call (its cost is
+# part of the figures), it just never refuses the generator's single principal.
+UNLIMITED = "1000000"
+
+
+@dataclass
+class Stack:
+    workdir: Path
+    server_url: str
+    partitions: int = 6
+    # Settings of a service beyond the benchmark's own (name -> value, without the prefix).
+    overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    broker: EmbeddedBroker | None = None
+    database_urls: dict[str, str] = field(default_factory=dict)
+    postgres_pid: int | None = None
+
+    @property
+    def key_file(self) -> Path:
+        return self.workdir / "auth-shared.key"
+
+    def start(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.broker = EmbeddedBroker(free_port(), log_file=self.workdir / "broker.log")
+        self.broker.start()
+        for name in (*SERVICES, "vault"):
+            self.database_urls[name] = empty_database(self.server_url, f"mla_bench_{name}")
+            folder = VAULT_MIGRATIONS if name == "vault" else ServiceSpec(name).migrations
+            migrate(self.database_urls[name], folder)
+        create_topics(self.broker.bootstrap_servers, self.partitions, LIFECYCLE_TOPIC)
+        create_shared_key(self.key_file)
+        ensure_master_key(self.workdir / "personal-data.key")
+        self.postgres_pid = asyncio.run(_postmaster_pid(self.server_url))
+        for name in SERVICES:
+            self.ports[name] = free_port()
+        for name in SERVICES:
+            self._start(name)
+        self._wait_ready()
+
+    def env_for(self, name: str) -> dict[str, str]:
+        assert self.broker is not None
+        settings = {
+            "DATABASE_URL": self.database_urls[name],
+            "KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap_servers,
+            "TOPIC": LIFECYCLE_TOPIC,
+            "TOPIC_PARTITIONS": str(self.partitions),
+            "PORT": str(self.ports[name]),
+            "AUTH_SHARED_KEY_FILE": str(self.key_file),
+            # A log line per request would measure the terminal, not the service.
+            "LOG_LEVEL": "WARNING",
+            "RATE_LIMIT_PER_SECOND": UNLIMITED,
+            "RATE_LIMIT_BURST": UNLIMITED,
+            "RATE_LIMIT_PER_ADDRESS_PER_SECOND": UNLIMITED,
+            "RATE_LIMIT_PER_ADDRESS_BURST": UNLIMITED,
+        }
+        if name in SEALING:
+            settings |= {
+                "VAULT_DATABASE_URL": self.database_urls["vault"],
+                "PERSONAL_DATA_KEY_FILE": str(self.workdir / "personal-data.key"),
+            }
+        if name == "tracking":
+            settings |= {
+                "SIGNING_KEY_PATH": str(self.workdir / "tracking-ed25519.pem"),
+                "STREAM_MAX_SECONDS": "7200",
+            }
+        settings |= self.overrides.get(name, {})
+        prefix = f"{name.upper()}_"
+        return {f"{prefix}{key}": value for key, value in settings.items()}
+
+    def _start(self, name: str) -> None:
+        log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - lives with the process
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", f"services.{name}"],
+            env={**os.environ, **self.env_for(name)},
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # a Ctrl-C reaches the benchmark, which stops them in order
+        )
+
+    def _wait_ready(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        for name in SERVICES:
+            url = f"http://{HOST}:{self.ports[name]}/health/ready"
+            while True:
+                process = self.processes[name]
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited: see {self.workdir / (name + '.log')}")
+                try:
+                    with urllib.request.urlopen(url, timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} was not ready within {timeout:.0f} s")
+                time.sleep(0.2)
+
+    def token(self, subject: str, **claims: object) -> str:
+        """A token the services accept: `roles=[...]`, `authority=...` or `office_id=...`."""
+        return issue_token(
+            read_shared_key(self.key_file),
+            principal_of(subject, **claims),  # type: ignore[arg-type]
+            issuer="mla-tracker",
+            audience="mla-tracker",
+            lifetime=timedelta(hours=6),
+        )
+
+    def pids(self) -> dict[str, int]:
+        return {name: process.pid for name, process in self.processes.items()}
+
+    def others(self) -> dict[str, int]:
+        found = {}
+        if self.postgres_pid is not None:
+            found["postgresql"] = self.postgres_pid
+        if self.broker is not None and self.broker._process is not None:
+            found["broker"] = self.broker._process.pid
+        return found
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.processes.clear()
+        if self.broker is not None:
+            self.broker.stop()
+
+
+def empty_database(server_url: str, name: str) -> str:
+    """Database `name` on the server, dropped first if it was there (no migrations); its URL."""
+    asyncio.run(_recreate(server_url, name))
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+async def _recreate(server_url: str, name: str) -> None:
+    connection = await asyncpg.connect(plain_url(server_url))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+    await create_database(server_url, name)
+
+
+async def _postmaster_pid(server_url: str) -> int | None:
+    """The server's main process: the parent of a backend (for its CPU, children included);
+    None when the server is not on this machine."""
+    connection = await asyncpg.connect(plain_url(server_url))
+    try:
+        backend = await connection.fetchval("SELECT pg_backend_pid()")
+        # Asked while the backend lives: once it exits, its number means nothing.
+        return psutil.Process(backend).ppid()
+    except psutil.NoSuchProcess:
+        return None
+    finally:
+        await connection.close()

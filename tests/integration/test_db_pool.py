@@ -1,0 +1,58 @@
+"""The pool's check of idle connections (shared/db.py): a connection whose server side went
+away while it lay idle is replaced before anyone uses it; a busy pool is not checked."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared import db
+from tests.support.infra import fresh_database
+
+pytestmark = pytest.mark.integration
+
+
+async def _backend_pid(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return int(await connection.scalar(sa.text("SELECT pg_backend_pid()")))
+
+
+async def _terminate(url: str, pid: int) -> None:
+    other = db.create_engine(url, pool_size=1)
+    try:
+        async with other.connect() as connection:
+            await connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await other.dispose()
+
+
+async def test_an_idle_connection_whose_backend_went_away_is_replaced_unnoticed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = await fresh_database("intake")
+    engine = db.create_engine(url, pool_size=1)
+    try:
+        first = await _backend_pid(engine)
+        await _terminate(url, first)  # as a restart of the server would
+        monkeypatch.setattr(db, "IDLE_BEFORE_PING_SECONDS", 0.0)  # it lay idle long enough
+        assert await _backend_pid(engine) != first
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_returned_a_moment_ago_is_handed_out_unchecked() -> None:
+    url = await fresh_database("intake")
+    engine = db.create_engine(url, pool_size=1)
+    try:
+        first = await _backend_pid(engine)
+        assert await _backend_pid(engine) == first  # the same connection, no round trip more
+        await _terminate(url, first)
+        # Unchecked, its statement fails as any statement on a lost connection does (a
+        # transient error the callers retry), and the pool connects afresh after it.
+        with pytest.raises(sa.exc.DBAPIError) as failed:
+            await _backend_pid(engine)
+        assert db.is_transient(failed.value)
+        assert await _backend_pid(engine) != first
+    finally:
+        await engine.dispose()
