@@ -24,9 +24,18 @@ SERVICES = ("intake", "routing", "tracking", "notify")
 SEALING_SERVICES = ("intake", "tracking")
 
 
+def instance_name(service: str, instance: int = 1) -> str:
+    """The name of one instance's URL, process and log file: `routing` for the first, as
+    before there were more, then `routing-2`, ..."""
+    return service if instance == 1 else f"{service}-{instance}"
+
+
 @dataclass
 class RunningStack:
-    urls: dict[str, str]
+    """The services' processes. A service may run several instances: each has its own port
+    and log file, and shares the service's database, topic and consumer group."""
+
+    urls: dict[str, str]  # by instance name
     topic: str
     bootstrap: str
     database_urls: dict[str, str]
@@ -34,15 +43,30 @@ class RunningStack:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     # Settings of one service that differ from the tests' usual ones (name -> value).
     overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Where each running instance's lines begin in its log file (kept across restarts).
+    _log_starts: dict[str, int] = field(default_factory=dict)
 
-    def url(self, service: str) -> str:
-        return self.urls[service]
+    def url(self, service: str, instance: int = 1) -> str:
+        return self.urls[instance_name(service, instance)]
+
+    def log_file(self, service: str, instance: int = 1) -> Path:
+        return self.log_dir / f"{instance_name(service, instance)}.log"
+
+    def log_lines(self, service: str, instance: int = 1) -> list[str]:
+        """What the instance has logged since its last start."""
+        with self.log_file(service, instance).open("rb") as log:
+            log.seek(self._log_starts[instance_name(service, instance)])
+            return log.read().decode(errors="replace").splitlines()
+
+    def running(self, service: str, instance: int = 1) -> bool:
+        process = self.processes.get(instance_name(service, instance))
+        return process is not None and process.poll() is None
 
     @property
     def personal_data_key(self) -> Path:
         return self.log_dir / "personal-data.key"
 
-    def env_for(self, service: str) -> dict[str, str]:
+    def env_for(self, service: str, instance: int = 1) -> dict[str, str]:
         prefix = f"{service.upper()}_"
         extra = (
             {
@@ -58,11 +82,11 @@ class RunningStack:
                 f"{prefix}VAULT_DATABASE_URL": self.database_urls["vault"],
                 f"{prefix}PERSONAL_DATA_KEY_FILE": str(self.personal_data_key),
             }
-        return extra | self._usual(service) | self.overrides.get(service, {})
+        return extra | self._usual(service, instance) | self.overrides.get(service, {})
 
-    def _usual(self, service: str) -> dict[str, str]:
+    def _usual(self, service: str, instance: int) -> dict[str, str]:
         prefix = f"{service.upper()}_"
-        port = self.urls[service].rsplit(":", 1)[1]
+        port = self.url(service, instance).rsplit(":", 1)[1]
         return {
             # Every service verifies the tokens of tests/support/auth.py.
             f"{prefix}AUTH_SHARED_KEY_FILE": str(write_test_key(self.log_dir / "auth-shared.key")),
@@ -80,38 +104,45 @@ class RunningStack:
             f"{prefix}CONSUMER_HEARTBEAT_MS": "300",
         }
 
-    async def start(self, service: str) -> None:
-        env = {**os.environ, **self.env_for(service)}
-        log = open(self.log_dir / f"{service}.log", "ab")  # noqa: SIM115 - closed with the process
-        self.processes[service] = subprocess.Popen(
-            [sys.executable, "-m", f"services.{service}"],
-            env=env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        await self.wait_live(service)
+    async def start(self, service: str, instance: int = 1) -> None:
+        name = instance_name(service, instance)
+        self.urls.setdefault(name, f"http://127.0.0.1:{free_port()}")
+        env = {**os.environ, **self.env_for(service, instance)}
+        # The child writes to its own copy of the file descriptor.
+        with open(self.log_file(service, instance), "ab") as log:
+            self._log_starts[name] = log.tell()
+            self.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", f"services.{service}"],
+                env=env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        await self.wait_live(service, instance=instance)
 
-    async def wait_live(self, service: str, timeout: float = 30) -> None:
+    async def wait_live(self, service: str, timeout: float = 30, instance: int = 1) -> None:
+        name = instance_name(service, instance)
         deadline = asyncio.get_running_loop().time() + timeout
         async with httpx.AsyncClient() as client:
             while asyncio.get_running_loop().time() < deadline:
-                process = self.processes[service]
+                process = self.processes[name]
                 if process.poll() is not None:
                     raise RuntimeError(
-                        f"{service} exited with {process.returncode}: "
-                        f"see {self.log_dir}/{service}.log"
+                        f"{name} exited with {process.returncode}: see {self.log_dir}/{name}.log"
                     )
                 try:
-                    if (await client.get(f"{self.urls[service]}/health/live")).status_code == 200:
+                    if (await client.get(f"{self.urls[name]}/health/live")).status_code == 200:
                         return
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.1)
-        raise RuntimeError(f"{service} did not come up within {timeout}s")
+        raise RuntimeError(f"{name} did not come up within {timeout}s")
 
-    def stop(self, service: str, sig: int = signal.SIGTERM) -> int:
-        process = self.processes.pop(service)
+    def stop(self, service: str, sig: int = signal.SIGTERM, instance: int = 1) -> int:
+        return self._stop(instance_name(service, instance), sig)
+
+    def _stop(self, name: str, sig: int = signal.SIGTERM) -> int:
+        process = self.processes.pop(name)
         if process.poll() is None:
             process.send_signal(sig)
         try:
@@ -121,11 +152,11 @@ class RunningStack:
             return process.wait()
 
     def stop_all(self) -> None:
-        """SIGTERM to every service at once, then wait for each to finish."""
+        """SIGTERM to every instance of every service at once, then wait for each to finish."""
         for process in self.processes.values():
             process.send_signal(signal.SIGTERM)
-        for service in list(self.processes):
-            self.stop(service)
+        for name in list(self.processes):
+            self._stop(name)
 
 
 async def start_stack(
