@@ -54,7 +54,7 @@ clean:
 asyncapi: $(BIN)/.installed
 	$(BIN)/python -m shared.asyncapi --output docs/asyncapi.yaml
 
-# The tracking benchmark at a million events (about 30 minutes; see docs/benchmarks/tracking.md).
+# The tracking benchmark at a million events (about 11 minutes; see docs/benchmarks/tracking.md).
 # EVENTS=200000 for a shorter run; MLA_BENCH_POSTGRES_URL to use a running PostgreSQL.
 EVENTS ?= 1000000
 .PHONY: bench-tracking
