@@ -57,7 +57,7 @@ PRODUCERS: dict[str, tuple[str, ...]] = {
 # Every service consumes the whole lifecycle, each in its own consumer group.
 CONSUMERS = tuple(PRODUCERS)
 
-# The headers a consumer adds when it dead-letters a message (shared/consumer.py).
+# The headers a consumer adds when it dead-letters a message (shared/dead_letters.py).
 DLQ_HEADERS: dict[str, dict[str, str]] = {
     "dlq-reason": {"description": "Why the message could not be processed (free text)."},
     "dlq-error": {"description": "The class of the error, e.g. PayloadError, UnknownEventError."},

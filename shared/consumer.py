@@ -26,21 +26,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.backoff import Backoff
 from shared.db import is_transient
+from shared.dead_letters import DeadLetters
 from shared.events.catalogue import Payload, read_payload
 from shared.events.envelope import CloudEvent, EnvelopeError
 from shared.eventstore import ConcurrencyError
-from shared.kafka import TRANSIENT_KAFKA_ERRORS, make_producer, message_mark, messages_replaced
+from shared.kafka import TRANSIENT_KAFKA_ERRORS, message_mark, messages_replaced
 from shared.metrics import CONSUMER_RETRIES, EVENTS_CONSUMED
 from shared.settings import ServiceSettings
 
@@ -102,7 +102,9 @@ class EventConsumer:
         self._group_id = group_id
         self._on_commit = on_commit
         self._consumer: AIOKafkaConsumer | None = None
-        self._dlq: AIOKafkaProducer | None = None
+        self._dead_letters = DeadLetters(
+            settings, group_id, lambda delay, reason: self._wait(delay, reason=reason)
+        )
         self._stopping = asyncio.Event()
         self.positions: dict[TopicPartition, int] = {}
         # The last message handled in each partition, and a copy of those marks taken when
@@ -136,7 +138,7 @@ class EventConsumer:
             await self.commit_offsets()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._consumer.stop(), 10)
-            await self._close_dlq()
+            await self._dead_letters.close()
 
     async def commit_offsets(self, partitions: set[TopicPartition] | None = None) -> bool:
         """Commit the next offset of every handled message (offset + 1); False when the
@@ -298,7 +300,7 @@ class EventConsumer:
             event = CloudEvent.from_bytes(message.value)
             payload = read_payload(event)
         except EnvelopeError as exc:
-            await self._dead_letter(message, reason=str(exc), error=type(exc).__name__)
+            await self._dead_letters.send(message, reason=str(exc), error=type(exc).__name__)
             return
         structlog.contextvars.bind_contextvars(
             event_id=event.id, causation_id=event.causationid, correlation_id=event.correlationid
@@ -325,7 +327,7 @@ class EventConsumer:
                     reason = "handler"
                     log.exception("consumer.handler_failed", type=event.type, attempt=failures)
                     if failures >= self._settings.handler_max_attempts:
-                        await self._dead_letter(
+                        await self._dead_letters.send(
                             message,
                             reason=f"handler failed {failures} times: {exc!r}"[:1000],
                             error=type(exc).__name__,
@@ -348,49 +350,6 @@ class EventConsumer:
         if self._on_commit is not None:
             self._on_commit()
         return "handled"
-
-    async def _dead_letter(
-        self, message: ConsumerRecord[bytes, bytes], *, reason: str, error: str
-    ) -> None:
-        headers = [
-            ("dlq-reason", reason.encode()),
-            ("dlq-error", error.encode()),
-            ("dlq-original-topic", message.topic.encode()),
-            ("dlq-original-partition", str(message.partition).encode()),
-            ("dlq-original-offset", str(message.offset).encode()),
-            ("dlq-consumer-group", self._group_id.encode()),
-            ("dlq-failed-at", datetime.now(UTC).isoformat().encode()),
-        ]
-        backoff = self._backoff()
-        while True:
-            try:
-                if self._dlq is None:
-                    self._dlq = make_producer(
-                        self._settings.kafka_bootstrap_servers, self._group_id
-                    )
-                    await self._dlq.start()
-                await self._dlq.send_and_wait(
-                    self._settings.dlq_topic, value=message.value, key=message.key, headers=headers
-                )
-                break
-            except TRANSIENT_KAFKA_ERRORS as exc:
-                await self._close_dlq()
-                await self._wait(backoff.next_delay(), reason=type(exc).__name__)
-        EVENTS_CONSUMED.labels("unknown", "dead_lettered").inc()
-        log.warning(
-            "consumer.dead_lettered",
-            partition=message.partition,
-            offset=message.offset,
-            error=error,
-            reason=reason,
-        )
-
-    async def _close_dlq(self) -> None:
-        producer, self._dlq = self._dlq, None
-        if producer is not None:
-            # A producer whose broker vanished can hang on stop: bounded.
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(producer.stop(), 5)
 
     def _backoff(self) -> Backoff:
         return Backoff(self._settings.retry_initial_seconds, self._settings.retry_max_seconds)

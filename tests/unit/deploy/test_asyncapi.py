@@ -47,7 +47,7 @@ from shared.settings import LIFECYCLE_TOPIC, ServiceSettings
 from tests.unit.deploy.project_settings import REPO_ROOT, SERVICES, import_project
 
 DOCUMENT = REPO_ROOT / "docs" / "asyncapi.yaml"
-CONSUMER_SOURCE = REPO_ROOT / "shared" / "consumer.py"
+DEAD_LETTERS_SOURCE = REPO_ROOT / "shared" / "dead_letters.py"
 DOCUMENT_URI = "urn:mla:asyncapi"
 # Where each producing service keeps the `source` it stamps on its events.
 SOURCE_CONSTANTS = {
@@ -227,8 +227,9 @@ def test_the_channels_are_the_lifecycle_topic_and_its_dead_letter_topic(document
 
 
 def test_the_dead_letter_headers_are_the_ones_the_consumer_writes(document):
-    written = set(re.findall(r'\("(dlq-[a-z-]+)",', CONSUMER_SOURCE.read_text(encoding="utf-8")))
-    assert written, "shared/consumer.py no longer writes dlq-* headers where this test looks"
+    source = DEAD_LETTERS_SOURCE.read_text(encoding="utf-8")
+    written = set(re.findall(r'\("(dlq-[a-z-]+)",', source))
+    assert written, "shared/dead_letters.py no longer writes dlq-* headers where this test looks"
     headers = document["components"]["schemas"]["DeadLetterHeaders"]["properties"]
     assert set(headers) == written
 
