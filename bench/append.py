@@ -25,9 +25,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy.engine import make_url
-
 from bench.load import Generated
+from bench.server import eventsourcing_settings
 from bench.system_stack import empty_database
 from devstack.provision import migrate
 from devstack.services import ServiceSpec
@@ -129,18 +128,6 @@ def _in_threads(work: Callable[[list[Item]], None], shares: list[list[Item]]) ->
         raise errors[0]
 
 
-def _library_env(database_url: str) -> dict[str, str]:
-    url = make_url(database_url)
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": url.database or "",
-        "POSTGRES_HOST": url.host or "127.0.0.1",
-        "POSTGRES_PORT": str(url.port or 5432),
-        "POSTGRES_USER": url.username or "postgres",
-        "POSTGRES_PASSWORD": url.password or "",
-    }
-
-
 def compare(server_url: str, generated: Sequence[Generated], writers: int) -> list[Row]:
     """Events per second of both, each way, each on a fresh database."""
     items = versioned(generated)
@@ -156,6 +143,6 @@ def compare(server_url: str, generated: Sequence[Generated], writers: int) -> li
         seconds = asyncio.run(ours(url, items, writers=count, batch=batch))
         rows.append((how, "ours (EventStore.append + outbox)", len(items), seconds))
         url = empty_database(server_url, f"mla_bench_es_{number}")
-        seconds = library(_library_env(url), items, writers=count, batch=batch)
+        seconds = library(eventsourcing_settings(url), items, writers=count, batch=batch)
         rows.append((how, "eventsourcing (recorder.insert_events)", len(items), seconds))
     return rows

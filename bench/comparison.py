@@ -24,10 +24,9 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import Projection, ProjectionRunner
 from psycopg.sql import SQL
-from sqlalchemy.engine import make_url
 
 from bench.load import Generated
-from bench.server import fresh_database
+from bench.server import eventsourcing_settings, fresh_database
 from services.tracking import handlers
 from services.tracking.domain.view import from_document, project
 from shared.db import UnitOfWork, create_engine, session_factory
@@ -108,22 +107,11 @@ async def run(server: str, events: list[Generated]) -> list[Row]:
     ours = await _tracking_live(
         await asyncio.to_thread(fresh_database, server, "mla_tracking_live"), events
     )
-    one_by_one = _environment(await asyncio.to_thread(fresh_database, server, "mla_es"))
-    in_batches = _environment(await asyncio.to_thread(fresh_database, server, "mla_es_batched"))
+    one_by_one, in_batches = [
+        eventsourcing_settings(await asyncio.to_thread(fresh_database, server, name))
+        for name in ("mla_es", "mla_es_batched")
+    ]
     return [*ours, *_eventsourcing(one_by_one, events), _eventsourcing_batched(in_batches, events)]
-
-
-def _environment(database_url: str) -> dict[str, str]:
-    """The library's settings (its POSTGRES_* variables) for one database."""
-    url = make_url(database_url)
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": url.database or "",
-        "POSTGRES_HOST": url.host or "127.0.0.1",
-        "POSTGRES_PORT": str(url.port or 5432),
-        "POSTGRES_USER": url.username or "postgres",
-        "POSTGRES_PASSWORD": url.password or "",
-    }
 
 
 async def _tracking_live(url: str, events: list[Generated]) -> list[Row]:

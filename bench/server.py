@@ -76,3 +76,17 @@ def plain_url(url: str, database: str | None = None) -> str:
     if database is not None:
         parsed = parsed.set(database=database)
     return parsed.render_as_string(hide_password=False)
+
+
+def eventsourcing_settings(database_url: str) -> dict[str, str]:
+    """The `eventsourcing` library's settings (its POSTGRES_* variables) for one database,
+    for the comparisons on the same server."""
+    url = make_url(database_url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": url.database or "",
+        "POSTGRES_HOST": url.host or "127.0.0.1",
+        "POSTGRES_PORT": str(url.port or 5432),
+        "POSTGRES_USER": url.username or "postgres",
+        "POSTGRES_PASSWORD": url.password or "",
+    }
