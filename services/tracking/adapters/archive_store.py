@@ -111,10 +111,7 @@ class ArchiveStore:
         with `share` (k, n), only the entries of the k-th of n shares of the requests."""
         connection = await driver_connection(self._session)
         position, last = from_position - 1, until_position or 2**63 - 1
-        if share is None:
-            sql, parameters = _PAGE_SQL, (page,)
-        else:
-            sql, parameters = _SHARE_SQL, (*share, page)
+        sql, parameters = (_PAGE_SQL, [page]) if share is None else (_SHARE_SQL, [*share, page])
         while rows := await connection.fetch(sql, position, last, *parameters):
             yield [Entry(*row) for row in rows]
             position = rows[-1][0]
