@@ -17,7 +17,7 @@ from services.tracking.domain.archive_ranges import (
     join,
     split,
 )
-from tests.unit.tracking.test_archive import ARCHIVE, CHECKPOINTS, KEY, flip, sign_at
+from tests.unit.tracking.archive_samples import ARCHIVE, CHECKPOINTS, KEY, flip, sign_at
 
 PUBLIC_KEY = KEY.public_key()
 
