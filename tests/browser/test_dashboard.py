@@ -103,7 +103,9 @@ async def test_an_operator_follows_a_new_request_live_and_in_both_languages(
     await page.go_back()
     await expect(page.locator("#requests-body tr.urgent-row")).to_contain_text("Overdue")
     await page.screenshot(path=screenshots / "06-overdue-row.png", full_page=True)
-    await page.unroute("**/v1/overview")
+    # The dashboard refreshes its overview on its own: one may be on its way through the
+    # handler now, and it need not finish once the handler is gone.
+    await page.unroute_all(behavior="ignoreErrors")
 
     await page.get_by_role("link", name=reference).click()
     await expect(page.get_by_role("heading", name=f"Request {reference}")).to_be_visible()
