@@ -40,6 +40,21 @@ def search_text(view: RequestView) -> str:
     return " ".join(p for p in parts if p).lower()
 
 
+def _upsert() -> Any:
+    """The view's row inserted, or every column of it replaced: one statement, built once
+    (building it per event, its `excluded` columns were set up anew each time: a twentieth
+    of the consumer's time), its values given as parameters (`row_of` has every column)."""
+    statement = insert(requests)
+    replaced = [c.name for c in requests.columns if c.name != "request_id"]
+    return statement.on_conflict_do_update(
+        index_elements=[requests.c.request_id],
+        set_={name: statement.excluded[name] for name in replaced},
+    )
+
+
+_UPSERT = _upsert()
+
+
 class ReadModel:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -57,14 +72,7 @@ class ReadModel:
         next_due: datetime | None = None,
         due_soon_at: datetime | None = None,
     ) -> None:
-        values = row_of(view, next_due, due_soon_at)
-        statement = insert(requests).values(values)
-        await self._session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[requests.c.request_id],
-                set_={k: statement.excluded[k] for k in values if k != "request_id"},
-            )
-        )
+        await self._session.execute(_UPSERT, row_of(view, next_due, due_soon_at))
 
     async def page(
         self,
