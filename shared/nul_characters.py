@@ -20,7 +20,11 @@ _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def carries_nul(body: bytes) -> bool:
-    return b"\x00" in body or _ESCAPED_NUL.search(body) is not None
+    # The plain search first: the pattern, tried at every offset of every body, was a
+    # twenty-fifth of intake's time under load.
+    if b"\x00" in body:
+        return True
+    return b"\\u0000" in body and _ESCAPED_NUL.search(body) is not None
 
 
 class NulCharacterMiddleware:
