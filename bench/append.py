@@ -26,8 +26,7 @@ from typing import Any
 from uuid import UUID
 
 from bench.load import Generated
-from bench.server import eventsourcing_settings
-from bench.system_stack import empty_database
+from bench.server import empty_database, eventsourcing_settings
 from devstack.provision import migrate
 from devstack.services import ServiceSpec
 from services.intake.adapters.tables import events as events_table

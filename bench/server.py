@@ -55,10 +55,15 @@ async def _tune(url: str) -> None:
 
 def fresh_database(server_url: str, name: str) -> str:
     """A new database `name` with tracking's migrations applied; its URL."""
-    asyncio.run(_recreate(server_url, name))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    url = empty_database(server_url, name)
     migrate(url, ServiceSpec("tracking").migrations)
     return url
+
+
+def empty_database(server_url: str, name: str) -> str:
+    """Database `name` on the server, dropped first if it was there (no migrations); its URL."""
+    asyncio.run(_recreate(server_url, name))
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 async def _recreate(server_url: str, name: str) -> None:

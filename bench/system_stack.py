@@ -18,11 +18,10 @@ from pathlib import Path
 
 import asyncpg
 import psutil
-from sqlalchemy.engine import make_url
 
-from bench.server import plain_url
+from bench.server import empty_database, plain_url
 from devstack.broker import EmbeddedBroker, free_port
-from devstack.provision import create_database, create_topics, migrate
+from devstack.provision import create_topics, migrate
 from devstack.services import ROOT, ServiceSpec
 from shared.auth.cli import principal_of
 from shared.auth.keys import create_shared_key, read_shared_key
@@ -167,21 +166,6 @@ class Stack:
         self.processes.clear()
         if self.broker is not None:
             self.broker.stop()
-
-
-def empty_database(server_url: str, name: str) -> str:
-    """Database `name` on the server, dropped first if it was there (no migrations); its URL."""
-    asyncio.run(_recreate(server_url, name))
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
-
-
-async def _recreate(server_url: str, name: str) -> None:
-    connection = await asyncpg.connect(plain_url(server_url))
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
-    await create_database(server_url, name)
 
 
 async def _postmaster_pid(server_url: str) -> int | None:
