@@ -83,9 +83,17 @@ class ArchiveFollower(Follower):
         connection = await asyncpg.connect(self._url)
         try:
             look = await connection.prepare(
-                "SELECT a.position, a.type, a.subject, r.status FROM archive a "
-                "LEFT JOIN requests r ON r.request_id = a.subject "
-                "WHERE a.position > $1 ORDER BY a.position LIMIT 1000"
+                # The status looked up per entry, by the requests' key; the next thousand
+                # positions said as a range (they run without gaps): as a join with
+                # `position > $1` alone, the statement's plan, made while the archive was
+                # young and unanalysed, scanned and sorted the whole archive at every look
+                # (1.1-1.3 ms of PostgreSQL's CPU 130 times a second under the benchmark's
+                # load, measured with pg_stat_statements: spent by the benchmark, not the
+                # system).
+                "SELECT a.position, a.type, a.subject, "
+                "(SELECT r.status FROM requests r WHERE r.request_id = a.subject) AS status "
+                "FROM archive a WHERE a.position > $1 AND a.position <= $1 + 1000 "
+                "ORDER BY a.position"
             )
             position = 0
             self._connected.set()

@@ -8,7 +8,9 @@ For each message, in partition order:
 2. In one database transaction, record the event's `source#id` in `processed_events` and
    run the handler. A key already recorded means a redelivery: nothing is done again.
    The messages of one partition that arrived together share that transaction (up to
-   `consumer_batch_size`): under load, one commit for many events instead of one each.
+   `consumer_batch_size`), and the handler is given their new events at once (a
+   `BatchHandler`; `one_by_one` makes one of a handler of single events): under load, one
+   commit, and for tracking and notify one statement per table, for many events.
    Should anything in it fail, none of it was committed, and its messages are taken again
    one at a time, each in its own transaction, with the retries and dead letters below.
 3. Only after that transaction commits does the offset become eligible for commit; offsets
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import sqlalchemy as sa
 import structlog
@@ -47,6 +49,29 @@ from shared.settings import ServiceSettings
 log = structlog.get_logger("shared.consumer")
 
 Handler = Callable[[AsyncSession, CloudEvent, Payload], Awaitable[None]]
+# What a consumer runs: the new events of a batch, in partition order, in one transaction.
+# A service whose work per event is a few statements takes them all at once (tracking,
+# notify: one statement per table for the batch instead of one per event); the others
+# handle one event at a time through `one_by_one`.
+BatchHandler = Callable[[AsyncSession, Sequence[tuple[CloudEvent, Payload]]], Awaitable[None]]
+
+
+def one_by_one(handler: Handler) -> BatchHandler:
+    """A batch handler that runs `handler` for each event in turn, each logged with its
+    event, causation and correlation ids."""
+
+    async def handle(session: AsyncSession, events: Sequence[tuple[CloudEvent, Payload]]) -> None:
+        for event, payload in events:
+            # Restores what was bound before: the one-at-a-time path binds the same ids
+            # around its retries, and its failure log needs them still.
+            with structlog.contextvars.bound_contextvars(
+                event_id=event.id,
+                causation_id=event.causationid,
+                correlation_id=event.correlationid,
+            ):
+                await handler(session, event, payload)
+
+    return handle
 
 
 def processed_events_table(metadata: sa.MetaData) -> sa.Table:
@@ -90,7 +115,7 @@ class EventConsumer:
         *,
         sessions: async_sessionmaker[AsyncSession],
         processed: sa.Table,
-        handler: Handler,
+        handler: BatchHandler,
         settings: ServiceSettings,
         group_id: str,
         on_commit: Callable[[], None] | None = None,
@@ -258,23 +283,16 @@ class EventConsumer:
         try:
             async with self._sessions() as session, session.begin():
                 new = await self._record_all(session, [event for event, _ in parsed])
+                fresh = []
                 for event, payload in parsed:
                     if event.dedup_key not in new:
                         outcomes.append("duplicate")
                         continue
                     new.discard(event.dedup_key)  # a second copy in the batch is a duplicate
-                    structlog.contextvars.bind_contextvars(
-                        event_id=event.id,
-                        causation_id=event.causationid,
-                        correlation_id=event.correlationid,
-                    )
-                    try:
-                        await self._handler(session, event, payload)
-                    finally:
-                        structlog.contextvars.unbind_contextvars(
-                            "event_id", "causation_id", "correlation_id"
-                        )
+                    fresh.append((event, payload))
                     outcomes.append("handled")
+                if fresh:
+                    await self._handler(session, fresh)
         except Exception as exc:
             log.info("consumer.batch_taken_one_by_one", size=len(parsed), error=type(exc).__name__)
             return False
@@ -346,7 +364,7 @@ class EventConsumer:
             )
             if recorded is None:
                 return "duplicate"
-            await self._handler(session, event, payload)
+            await self._handler(session, [(event, payload)])
         if self._on_commit is not None:
             self._on_commit()
         return "handled"

@@ -7,12 +7,14 @@ unit of work commits; repositories and handlers work inside the session it gives
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
+import sqlalchemy as sa
 import sqlalchemy.event
 import sqlalchemy.exc
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
@@ -60,14 +62,12 @@ IDLE_BEFORE_PING_SECONDS = 1.0
 def create_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
     """An async engine whose pool checks connections, so that a restarted server is noticed.
 
-    The pool keeps `pool_size` connections and opens up to as many again for a burst, closing
-    those when they are returned. It is large enough for a busy service not to live on the
-    overflow: a new connection costs PostgreSQL a process and asyncpg a round of type
-    introspection, tens of milliseconds, and under load that was opening and closing
-    connections all the time, each one slowing the others."""
-    engine = _create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size // 2, pool_recycle=1800
-    )
+    The pool keeps `pool_size` connections and opens no more: a caller beyond them waits for
+    one to be returned. A new connection costs PostgreSQL a process and asyncpg a round of
+    type introspection, tens of milliseconds: a pool that opened more for a burst and
+    closed them when returned was, under load, opening and closing connections all the
+    time (the key vault's 5, a hundred in a minute), each one slowing the others."""
+    engine = _create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_recycle=1800)
     _ping_when_idle(engine)
     return engine
 
@@ -148,3 +148,10 @@ class UnitOfWork:
                 await session.rollback()
         finally:
             await session.close()
+
+
+def any_of(values: Sequence[str]) -> sa.ColumnElement[Any]:
+    """`= any_of(values)`: one array parameter, so the statement's text (and the statement
+    the driver prepares) is the same however many values there are; `IN` takes one
+    parameter per value."""
+    return sa.any_(sa.bindparam(None, list(values), type_=ARRAY(sa.Text)))

@@ -20,7 +20,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.consumer import EventConsumer, Handler
+from shared.consumer import BatchHandler, EventConsumer
 from shared.db import UnitOfWork, create_engine, session_factory
 from shared.kafka import make_producer
 from shared.logging import configure_logging
@@ -101,7 +101,7 @@ def build_runtime(
     settings: ServiceSettings,
     outbox: sa.Table | None,
     processed: sa.Table | None,
-    handler: Handler | None,
+    handler: BatchHandler | None,
     history: Callable[[AsyncSession], Awaitable[int]] | None = None,
 ) -> Runtime:
     """Wire engine, relay (when the service publishes) and consumer (when it consumes)."""

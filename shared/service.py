@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import install_auth, require_rules, verifier_of
-from shared.consumer import Handler
+from shared.consumer import BatchHandler
 from shared.http import broker_check, create_app, database_check, operations_router
 from shared.runtime import Runtime, build_runtime, lifespan_of
 from shared.settings import ServiceSettings
@@ -24,7 +24,7 @@ def create_service_app(
     install: Callable[[FastAPI], None],
     outbox: sa.Table | None = None,
     processed: sa.Table | None = None,
-    handler: Handler | None = None,
+    handler: BatchHandler | None = None,
     on_start: Callable[[Runtime], Awaitable[None]] | None = None,
     on_stop: Callable[[], Awaitable[None]] | None = None,
     history: Callable[[AsyncSession], Awaitable[int]] | None = None,

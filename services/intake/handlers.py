@@ -60,12 +60,16 @@ async def submit_request(
     key = await vault.create(request_id)
     async with uow:
         repo = RequestRepository(uow.session)
-        if idempotency_key and not await repo.claim_idempotency_key(
-            idempotency_key, print_, request_id
-        ):
-            return await _replay(repo, idempotency_key, print_), False
         now = datetime.now(UTC)
-        reference = await repo.next_domestic_reference(reference_prefix, now.year)
+        reference = await repo.next_domestic_reference(
+            reference_prefix,
+            now.year,
+            claiming=(idempotency_key, print_) if idempotency_key else None,
+            request_id=request_id,
+        )
+        if reference is None:  # the key was used before
+            assert idempotency_key is not None
+            return await _replay(repo, idempotency_key, print_), False
         sealed = RequestDetails.model_validate(seal_details(details.model_dump(mode="json"), key))
         request = AssistanceRequest.receive(request_id, reference, sealed, now, authority)
         await repo.save(request, _envelopes(request, correlation_id, None), expected_version=0)

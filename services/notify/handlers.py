@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,36 +31,45 @@ log = structlog.get_logger("notify")
 
 
 async def take_in(
-    session: AsyncSession, event: CloudEvent, payload: Payload, *, tracking_url: str
+    session: AsyncSession, events: Sequence[tuple[CloudEvent, Payload]], *, tracking_url: str
 ) -> None:
-    """Consumer handler: keep the event, update the request's facts and create one delivery
-    per subscription that wants it, all in the consumer's transaction (the one that records
-    the event as processed), so that a crash loses no delivery and a redelivery adds none."""
+    """Consumer handler: keep the events, update their requests' facts and create one
+    delivery per subscription that wants each event, all in the consumer's transaction (the
+    one that records the events as processed), so that a crash loses no delivery and a
+    redelivery adds none. A batch is read and written table by table, one statement each."""
     await session.execute(
-        sa.insert(inbox).values(
-            event_key=event.dedup_key,
-            request_id=payload.request_id,
-            type=event.type,
-            time=event.time,
-            envelope=event.to_bytes(),
-        )
+        sa.insert(inbox),
+        [
+            {
+                "event_key": event.dedup_key,
+                "request_id": payload.request_id,
+                "type": event.type,
+                "time": event.time,
+                "envelope": event.to_bytes(),
+            }
+            for event, payload in events
+        ],
     )
     facts_repo = RequestFactsRepository(session)
-    facts = await facts_repo.get(payload.request_id)
-    notice = facts.apply(payload)
-    await facts_repo.save(facts)
-    wanting = await SubscriptionRepository(session).wanting(event.type)
-    link = f"{tracking_url.rstrip('/')}/v1/requests/{payload.request_id}"
-    new = [
-        _delivery(event, payload, facts, subscription, link)
-        for subscription in wanting
-        if subscription.wants(notice)
-    ]
-    created = await DeliveryRepository(session).add(new)
-    if created:
-        log.info(
-            "deliveries.created", type=event.type, request_id=payload.request_id, count=created
-        )
+    facts = await facts_repo.get_all(payload.request_id for _, payload in events)
+    subscriptions = await SubscriptionRepository(session).wanting(event.type for event, _ in events)
+    new = []
+    for event, payload in events:
+        # In the batch's order: each event sees the facts as the events before it left them.
+        request = facts[payload.request_id]
+        notice = request.apply(payload)
+        link = f"{tracking_url.rstrip('/')}/v1/requests/{payload.request_id}"
+        wanting = [each for each in subscriptions if each.wants(notice)]
+        new += [_delivery(event, payload, request, each, link) for each in wanting]
+        if wanting:
+            log.info(
+                "deliveries.created",
+                type=event.type,
+                request_id=payload.request_id,
+                count=len(wanting),
+            )
+    await facts_repo.save_all(list(facts.values()))
+    await DeliveryRepository(session).add(new)
 
 
 def _delivery(

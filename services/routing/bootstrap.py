@@ -11,6 +11,7 @@ from services.routing.adapters.tables import outbox, processed_events
 from services.routing.entrypoints import api
 from services.routing.handlers import Routing
 from services.routing.settings import Settings
+from shared.consumer import one_by_one
 from shared.eventstore import ConcurrencyError
 from shared.runtime import Runtime
 from shared.service import create_service_app
@@ -41,7 +42,7 @@ def create(settings: Settings | None = None) -> FastAPI:
         outbox=outbox,
         history=requeue_owned_history,
         processed=processed_events,
-        handler=routing.handle_event,
+        handler=one_by_one(routing.handle_event),
         on_start=seed_directory,
     )
     app.state.routing = routing

@@ -63,7 +63,7 @@ def create(settings: Settings | None = None) -> FastAPI:
         install=install,
         outbox=outbox,
         processed=processed_events,
-        handler=keys.evicting(handlers.project_event),
+        handler=keys.evicting(handlers.project_events),
         on_start=start_workers,
         on_stop=keys.close,
     )

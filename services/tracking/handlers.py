@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,22 +31,38 @@ class InvalidCursorError(ValueError):
     """A page cursor that this service did not hand out."""
 
 
-async def project_event(session: AsyncSession, event: CloudEvent, payload: Payload) -> None:
-    """Consumer handler: archive the event, fold it into the request's view, and bring the
-    request's deadlines up to date — all in the consumer's transaction."""
-    await ArchiveStore(session).append(event)
+async def project_events(
+    session: AsyncSession, events: Sequence[tuple[CloudEvent, Payload]]
+) -> None:
+    """Consumer handler: archive the events, fold each into its request's view, and bring
+    those requests' deadlines up to date, all in the consumer's transaction. The work of
+    a batch is done table by table (one statement each), not event by event."""
+    await ArchiveStore(session).append_all([event for event, _ in events])
     read_model = ReadModel(session)
-    view = project(await read_model.view(payload.request_id, for_update=True), payload, event.time)
-    deadlines = plan_deadlines(view)
-    await DeadlineStore(session).replace(view.request_id, deadlines)
-    # The same rule as a replay applies: the earliest due time and the earliest due-soon
-    # mark among the deadlines still open.
-    open_deadlines = [d for d in deadlines if not d.satisfied]
-    await read_model.save(
-        view,
-        min((d.due for d in open_deadlines), default=None),
-        min((d.due_soon_at for d in open_deadlines), default=None),
-    )
+    views = await read_model.views_for_update(payload.request_id for _, payload in events)
+    for event, payload in events:
+        views[payload.request_id] = project(views.get(payload.request_id), payload, event.time)
+    planned = {}
+    saved = []
+    for view in views.values():
+        planned[view.request_id] = deadlines = plan_deadlines(view)
+        # The same rule as a replay applies: the earliest due time and the earliest
+        # due-soon mark among the deadlines still open.
+        open_deadlines = [d for d in deadlines if not d.satisfied]
+        saved.append(
+            (
+                view,
+                min((d.due for d in open_deadlines), default=None),
+                min((d.due_soon_at for d in open_deadlines), default=None),
+            )
+        )
+    await DeadlineStore(session).replace_all(planned)
+    await read_model.save_all(saved)
+
+
+async def project_event(session: AsyncSession, event: CloudEvent, payload: Payload) -> None:
+    """One event projected as the consumer projects a batch."""
+    await project_events(session, [(event, payload)])
 
 
 async def get_view(uow: UnitOfWork, request_id: str) -> tuple[RequestView, list[dict[str, Any]]]:

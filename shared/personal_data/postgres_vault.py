@@ -38,6 +38,10 @@ data_keys = sa.Table(
 )
 
 
+# Built once, its values given as parameters: it runs on the way in of every submission.
+_CREATE = insert(data_keys).on_conflict_do_nothing().returning(data_keys.c.key_id)
+
+
 class PostgresKeyVault:
     """The vault over its own engine (made by `open`, disposed by `close`)."""
 
@@ -62,10 +66,12 @@ class PostgresKeyVault:
         key = DataKey.generate(key_id)
         async with self._single.connect() as connection:
             created = await connection.scalar(
-                insert(data_keys)
-                .values(key_id=key_id, wrapped=self._master.wrap(key), kek_id=self._master.kek_id)
-                .on_conflict_do_nothing()
-                .returning(data_keys.c.key_id)
+                _CREATE,
+                {
+                    "key_id": key_id,
+                    "wrapped": self._master.wrap(key),
+                    "kek_id": self._master.kek_id,
+                },
             )
         if created is not None:
             return key

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from shared.events.catalogue import Payload, PersonalDataErased
@@ -11,7 +11,8 @@ from shared.personal_data.request_fields import PersonalDataReader
 from shared.personal_data.settings import PersonalDataSettings, open_key_vault
 from shared.personal_data.vault import CachedKeyVault
 
-Handler = Callable[[Any, Any, Payload], Awaitable[None]]
+# A consumer's batch handler (shared.consumer.BatchHandler): a session and the events.
+Handler = Callable[[Any, Sequence[tuple[Any, Payload]]], Awaitable[None]]
 
 
 class ServiceKeyVault:
@@ -41,9 +42,10 @@ class ServiceKeyVault:
     def evicting(self, handler: Handler) -> Handler:
         """`handler`, forgetting a request's cached key when its erasure comes by."""
 
-        async def handle(session: Any, event: Any, payload: Payload) -> None:
-            if isinstance(payload, PersonalDataErased) and self._vault is not None:
-                self._vault.evict(payload.request_id)
-            await handler(session, event, payload)
+        async def handle(session: Any, events: Sequence[tuple[Any, Payload]]) -> None:
+            for _, payload in events:
+                if isinstance(payload, PersonalDataErased) and self._vault is not None:
+                    self._vault.evict(payload.request_id)
+            await handler(session, events)
 
         return handle

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from shared.consumer import EventConsumer, processed_events_table
+from shared.consumer import EventConsumer, one_by_one, processed_events_table
 from shared.db import create_engine, session_factory
 from shared.events.catalogue import Payload, RequestWithdrawn, new_event
 from shared.events.envelope import CloudEvent
@@ -102,7 +102,7 @@ async def test_a_consumer_restarted_between_its_commit_and_its_offset_commit_rep
     first = CrashesBeforeOffsetCommit(
         sessions=sessions,
         processed=processed,
-        handler=record_effect,
+        handler=one_by_one(record_effect),
         settings=settings,
         group_id=group,
     )
@@ -112,7 +112,7 @@ async def test_a_consumer_restarted_between_its_commit_and_its_offset_commit_rep
     second = EventConsumer(
         sessions=sessions,
         processed=processed,
-        handler=record_effect,
+        handler=one_by_one(record_effect),
         settings=settings,
         group_id=group,
     )
@@ -133,7 +133,7 @@ async def test_a_message_delivered_twice_in_one_batch_has_its_effect_once(
     consumer = EventConsumer(
         sessions=sessions,
         processed=processed,
-        handler=record_effect,
+        handler=one_by_one(record_effect),
         settings=settings_for(kafka, topic),
         group_id=unique("group"),
     )
@@ -154,7 +154,7 @@ async def test_a_malformed_message_goes_to_the_dead_letter_topic_and_the_consume
     consumer = EventConsumer(
         sessions=sessions,
         processed=processed,
-        handler=record_effect,
+        handler=one_by_one(record_effect),
         settings=settings_for(kafka, topic),
         group_id=unique("group"),
     )
@@ -183,7 +183,7 @@ async def test_a_handler_that_keeps_failing_dead_letters_the_message_with_its_er
     consumer = EventConsumer(
         sessions=sessions,
         processed=processed,
-        handler=fails_for_one,
+        handler=one_by_one(fails_for_one),
         settings=settings_for(kafka, topic),
         group_id=unique("group"),
     )
@@ -196,7 +196,7 @@ class HoldsAMessageThroughARebalance(EventConsumer):
     """A member still handling its first message when a rebalance has moved partitions."""
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(handler=self.hold_the_first, **kwargs)  # type: ignore[arg-type]
+        super().__init__(handler=one_by_one(self.hold_the_first), **kwargs)  # type: ignore[arg-type]
         self.in_hand = asyncio.Event()
         self.reassigned = asyncio.Event()
 
@@ -230,7 +230,7 @@ async def test_a_member_that_lost_partitions_mid_batch_keeps_committing_its_own(
     second = EventConsumer(
         sessions=sessions,
         processed=processed,
-        handler=record_effect,
+        handler=one_by_one(record_effect),
         settings=settings,
         group_id=group,
     )

@@ -52,19 +52,35 @@ class RequestRepository:
             publish=lambda event: event.type in OWNED,
         )
 
-    async def next_domestic_reference(self, prefix: str, year: int) -> str:
-        number = await self._session.scalar(sa.select(domestic_reference_seq.next_value()))
+    async def next_domestic_reference(
+        self,
+        prefix: str,
+        year: int,
+        *,
+        claiming: tuple[str, str] | None = None,
+        request_id: str | None = None,
+    ) -> str | None:
+        """The next domestic reference. With `claiming` (an Idempotency-Key and the print of
+        the body), the key is recorded for `request_id` in the same statement, and None
+        comes back, no number taken, when the key was already used: one round trip for
+        what a submission asks of the database before it appends."""
+        if claiming is None:
+            number = await self._session.scalar(sa.select(domestic_reference_seq.next_value()))
+        else:
+            key, fingerprint = claiming
+            claimed = (
+                insert(idempotency_keys)
+                .values(key=key, fingerprint=fingerprint, request_id=request_id)
+                .on_conflict_do_nothing()
+                .returning(idempotency_keys.c.key)
+                .cte("claimed")
+            )
+            number = await self._session.scalar(
+                sa.select(domestic_reference_seq.next_value()).select_from(claimed)
+            )
+            if number is None:
+                return None
         return f"{prefix}-{year}-{number:06d}"
-
-    async def claim_idempotency_key(self, key: str, fingerprint: str, request_id: str) -> bool:
-        """Record the key for this request; False when the key was already used."""
-        claimed = await self._session.scalar(
-            insert(idempotency_keys)
-            .values(key=key, fingerprint=fingerprint, request_id=request_id)
-            .on_conflict_do_nothing()
-            .returning(idempotency_keys.c.key)
-        )
-        return claimed is not None
 
     async def forget_fingerprint(self, request_id: str) -> None:
         """Blank the print of an erased request's body: a hash of its personal data would let

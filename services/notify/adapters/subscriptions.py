@@ -3,10 +3,12 @@ but no longer matched, listed or shown."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.adapters.tables import subscriptions
@@ -61,11 +63,15 @@ class SubscriptionRepository:
         )
         return [_subscription(row._mapping) for row in rows]
 
-    async def wanting(self, event_type: str) -> list[Subscription]:
-        """The active subscriptions that take events of this type (audience not yet checked)."""
+    async def wanting(self, event_types: Iterable[str]) -> list[Subscription]:
+        """The active subscriptions that take events of any of these types (audience not
+        yet checked)."""
         rows = await self._session.execute(
             sa.select(subscriptions).where(
-                _active, subscriptions.c.event_types.any_() == event_type
+                _active,
+                subscriptions.c.event_types.overlap(
+                    sa.bindparam(None, sorted(set(event_types)), type_=ARRAY(sa.String(100)))
+                ),
             )
         )
         return [_subscription(row._mapping) for row in rows]

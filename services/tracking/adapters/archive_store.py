@@ -13,7 +13,7 @@ hands the entries to CPU-bound work in a worker thread while the next page is fe
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncGenerator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -63,31 +63,40 @@ class ArchiveStore:
 
     async def append(self, event: CloudEvent) -> Entry:
         """Chain the event onto the head of the archive."""
+        return (await self.append_all([event]))[0]
+
+    async def append_all(self, events: Sequence[CloudEvent]) -> list[Entry]:
+        """Chain the events, in order, onto the head of the archive: the lock taken and the
+        head read once, the entries inserted in one statement. The head read here stays the
+        head until the transaction ends: the lock keeps every other writer out until then."""
         await self.lock()
-        head = (
-            await self._session.execute(
-                sa.select(archive.c.position, archive.c.hash)
-                .order_by(archive.c.position.desc())
-                .limit(1)
+        position, head_hash = await self.head()
+        entries, rows = [], []
+        for event in events:
+            body = canonical_bytes(event.model_dump(mode="json", exclude_none=True))
+            entry = Entry(
+                position=position + 1,
+                prev_hash=head_hash,
+                hash=chain_hash(head_hash, body),
+                body=body,
             )
-        ).first()
-        position, prev = (head.position + 1, head.hash) if head else (1, GENESIS)
-        body = canonical_bytes(event.model_dump(mode="json", exclude_none=True))
-        entry = Entry(position=position, prev_hash=prev, hash=chain_hash(prev, body), body=body)
-        await self._session.execute(
-            sa.insert(archive).values(
-                position=entry.position,
-                event_id=event.id,
-                source=event.source,
-                type=event.type,
-                subject=event.subject,
-                time=event.time,
-                body=entry.body,
-                prev_hash=entry.prev_hash,
-                hash=entry.hash,
+            position, head_hash = entry.position, entry.hash
+            entries.append(entry)
+            rows.append(
+                {
+                    "position": entry.position,
+                    "event_id": event.id,
+                    "source": event.source,
+                    "type": event.type,
+                    "subject": event.subject,
+                    "time": event.time,
+                    "body": entry.body,
+                    "prev_hash": entry.prev_hash,
+                    "hash": entry.hash,
+                }
             )
-        )
-        return entry
+        await self._session.execute(sa.insert(archive), rows)
+        return entries
 
     async def head(self) -> tuple[int, bytes]:
         row = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.tracking.adapters.tables import deadline_alerts, deadlines, requests
 from services.tracking.domain.deadline_plan import PlannedDeadline
+from shared.db import any_of
 
 
 class DeadlineStore:
@@ -19,27 +21,31 @@ class DeadlineStore:
 
     async def replace(self, request_id: str, planned: list[PlannedDeadline]) -> None:
         """The request's deadlines as planned now (ids are stable, so alerts keep)."""
+        await self.replace_all({request_id: planned})
+
+    async def replace_all(self, planned: Mapping[str, Sequence[PlannedDeadline]]) -> None:
+        """The deadlines of each request as planned now: one statement to remove those of
+        every request, one to insert them all."""
         await self._session.execute(
-            sa.delete(deadlines).where(deadlines.c.request_id == request_id)
+            sa.delete(deadlines).where(deadlines.c.request_id == any_of(list(planned)))
         )
-        if planned:
-            await self._session.execute(
-                sa.insert(deadlines),
-                [
-                    {
-                        "deadline_id": d.id,
-                        "request_id": d.request_id,
-                        "kind": d.kind,
-                        "due": d.due,
-                        "due_soon_at": d.due_soon_at,
-                        "basis": d.basis,
-                        "rule_id": d.rule_id,
-                        "confirmed": d.confirmed,
-                        "met": d.satisfied,
-                    }
-                    for d in planned
-                ],
-            )
+        rows = [
+            {
+                "deadline_id": d.id,
+                "request_id": d.request_id,
+                "kind": d.kind,
+                "due": d.due,
+                "due_soon_at": d.due_soon_at,
+                "basis": d.basis,
+                "rule_id": d.rule_id,
+                "confirmed": d.confirmed,
+                "met": d.satisfied,
+            }
+            for each in planned.values()
+            for d in each
+        ]
+        if rows:
+            await self._session.execute(sa.insert(deadlines), rows)
 
     async def of_request(self, request_id: str, now: datetime) -> list[dict[str, Any]]:
         rows = await self._session.execute(

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.tracking.adapters.tables import requests
 from services.tracking.domain.view import RequestView, from_document, to_document
+from shared.db import any_of
 
 
 @dataclass(frozen=True)
@@ -40,19 +42,22 @@ def search_text(view: RequestView) -> str:
     return " ".join(p for p in parts if p).lower()
 
 
-def _upsert() -> Any:
-    """The view's row inserted, or every column of it replaced: one statement, built once
-    (building it per event, its `excluded` columns were set up anew each time: a twentieth
-    of the consumer's time), its values given as parameters (`row_of` has every column)."""
-    statement = insert(requests)
-    replaced = [c.name for c in requests.columns if c.name != "request_id"]
-    return statement.on_conflict_do_update(
-        index_elements=[requests.c.request_id],
-        set_={name: statement.excluded[name] for name in replaced},
+def _upsert_all() -> sa.TextClause:
+    """The views' rows inserted, or every column of them replaced, all in one statement:
+    the rows go as one JSON array, read back into rows of `requests` by PostgreSQL. One
+    statement, not one per view, because the tallies behind the statistics are kept by
+    statement triggers (migration 0002): a batch of views pays for them once."""
+    names = [c.name for c in requests.columns]
+    columns = ", ".join(names)
+    replaced = ", ".join(f"{name} = EXCLUDED.{name}" for name in names if name != "request_id")
+    return sa.text(
+        f"INSERT INTO requests ({columns}) SELECT {columns} "
+        "FROM jsonb_populate_recordset(NULL::requests, CAST(CAST(:rows AS text) AS jsonb)) "
+        f"ON CONFLICT (request_id) DO UPDATE SET {replaced}"
     )
 
 
-_UPSERT = _upsert()
+_UPSERT_ALL = _upsert_all()
 
 
 class ReadModel:
@@ -66,13 +71,32 @@ class ReadModel:
         document = await self._session.scalar(query)
         return from_document(document) if document is not None else None
 
+    async def views_for_update(self, request_ids: Iterable[str]) -> dict[str, RequestView]:
+        """The views of these requests (those tracking has), locked until the transaction
+        ends; locked in the order of their ids, as every writer locks them, so that two
+        writers never wait for each other."""
+        rows = await self._session.execute(
+            sa.select(requests.c.request_id, requests.c.view)
+            .where(requests.c.request_id == any_of(sorted(set(request_ids))))
+            .order_by(requests.c.request_id)
+            .with_for_update()
+        )
+        return {row.request_id: from_document(row.view) for row in rows}
+
     async def save(
         self,
         view: RequestView,
         next_due: datetime | None = None,
         due_soon_at: datetime | None = None,
     ) -> None:
-        await self._session.execute(_UPSERT, row_of(view, next_due, due_soon_at))
+        await self.save_all([(view, next_due, due_soon_at)])
+
+    async def save_all(
+        self, saved: Sequence[tuple[RequestView, datetime | None, datetime | None]]
+    ) -> None:
+        """Each view (of a request once at most) with its next due time and due-soon mark."""
+        rows = orjson.dumps([row_of(*each) for each in saved])
+        await self._session.execute(_UPSERT_ALL, {"rows": rows.decode()})
 
     async def page(
         self,

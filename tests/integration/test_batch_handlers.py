@@ -1,0 +1,157 @@
+"""tracking and notify take what arrived together as one batch, table by table: on the real
+PostgreSQL, a batch leaves exactly what the same events taken one at a time leave."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from services.notify import handlers as notify
+from services.notify.adapters.subscriptions import SubscriptionRepository
+from services.notify.adapters.tables import deliveries, inbox, request_facts
+from services.notify.domain.draft import SubscriptionDraft
+from services.tracking import handlers as tracking
+from services.tracking.adapters.tables import archive, deadlines, requests
+from shared.db import UnitOfWork, create_engine, session_factory
+from shared.events.catalogue import (
+    DEADLINE_BREACHED,
+    EXECUTED,
+    RECEIVED,
+    ROUTED,
+    Payload,
+    read_payload,
+)
+from shared.events.envelope import CloudEvent
+from tests.integration.notify import events as notices
+from tests.support.infra import fresh_database
+from tests.support.tracking_events import closed, executed, received, routed
+
+pytestmark = pytest.mark.integration
+
+MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+BatchHandler = Callable[[AsyncSession, Sequence[tuple[CloudEvent, Payload]]], Any]
+
+
+@pytest.fixture
+async def engines(request: pytest.FixtureRequest) -> AsyncIterator[tuple[AsyncEngine, AsyncEngine]]:
+    service = request.param
+    batch = create_engine(await fresh_database(service), pool_size=2)
+    single = create_engine(await fresh_database(service), pool_size=2)
+    yield batch, single
+    await batch.dispose()
+    await single.dispose()
+
+
+def interleaved_lifecycles() -> list[CloudEvent]:
+    """Three requests whose events arrive mixed, two of them of one request back to back."""
+    first, second, third = (str(uuid.uuid4()) for _ in range(3))
+    routed_first, first_assignment = routed(first, MONDAY + timedelta(hours=2), "vjt-subotica")
+    routed_second, _ = routed(second, MONDAY + timedelta(hours=5), "vjt-novi-sad")
+    return [
+        received(first, MONDAY, "AT", "corruption"),
+        received(second, MONDAY + timedelta(hours=1), "DE", "cybercrime"),
+        routed_first,
+        executed(first, first_assignment, MONDAY + timedelta(days=3)),
+        received(third, MONDAY + timedelta(hours=4), "AT", "money_laundering"),
+        routed_second,
+        closed(first, MONDAY + timedelta(days=4)),
+    ]
+
+
+async def take(engine: AsyncEngine, handler: BatchHandler, batches: list[list[CloudEvent]]) -> None:
+    for batch in batches:
+        async with UnitOfWork(session_factory(engine)) as uow:
+            await handler(uow.session, [(event, read_payload(event)) for event in batch])
+            await uow.commit()
+
+
+async def rows(engine: AsyncEngine, table: sa.Table, *order: str, leave: tuple[str, ...] = ()):
+    async with engine.connect() as connection:
+        result = await connection.execute(sa.select(table).order_by(*order))
+        return [{k: v for k, v in r._mapping.items() if k not in leave} for r in result]
+
+
+@pytest.mark.parametrize("engines", ["tracking"], indirect=True)
+async def test_tracking_projects_a_batch_as_it_projects_each_event_alone(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    batch, single = engines
+    events = interleaved_lifecycles()
+    await take(batch, tracking.project_events, [events[:4], events[4:]])
+    await take(single, tracking.project_events, [[event] for event in events])
+
+    # The same chain, hash for hash: positions, links and bodies.
+    chain = await rows(batch, archive, "position", leave=("recorded_at",))
+    assert [entry["event_id"] for entry in chain] == [event.id for event in events]
+    assert chain == await rows(single, archive, "position", leave=("recorded_at",))
+    assert await rows(batch, requests, "request_id") == await rows(single, requests, "request_id")
+    assert await rows(batch, deadlines, "deadline_id") == await rows(
+        single, deadlines, "deadline_id"
+    )
+    views = {row["request_id"]: row for row in await rows(batch, requests, "request_id")}
+    assert sorted(view["status"] for view in views.values()) == ["closed", "received", "routed"]
+    assert await rows(batch, deadlines, "deadline_id"), "the requests have deadlines"
+
+
+@pytest.mark.parametrize("engines", ["notify"], indirect=True)
+async def test_notify_takes_a_batch_in_as_it_takes_each_event_alone(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    batch, single = engines
+    wanted = [
+        SubscriptionDraft(
+            channel="email",
+            recipients=("desk@mpp.example",),
+            language="en",
+            event_types=(RECEIVED, ROUTED, EXECUTED, DEADLINE_BREACHED),
+        ),
+        SubscriptionDraft(
+            channel="webhook", url="https://hooks.example/mla", office_id="vjt-subotica"
+        ),
+        SubscriptionDraft(
+            channel="email",
+            recipients=("lj@mpp.example",),
+            authority_name=notices.LJUBLJANA,
+            authority_country="SI",
+        ),
+    ]
+    for engine in (batch, single):
+        async with UnitOfWork(session_factory(engine)) as uow:
+            for index, draft in enumerate(wanted):
+                subscription = draft.accept(f"subscription-{index}", b"k" * 32)
+                await SubscriptionRepository(uow.session).add(subscription)
+            await uow.commit()
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    events = [
+        notices.received(first, "MPP-2026-000001"),
+        notices.routed(first, ("vjt-subotica", "VJT Subotica"), ("vjt-novi-sad", "VJT Novi Sad")),
+        notices.received(second, "MPP-2026-000002", country="AT"),
+        notices.executed(first, "vjt-subotica", outstanding=1),
+        notices.routing_failed(second),
+        notices.breached(first),
+    ]
+
+    async def take_in(session: AsyncSession, taken: Sequence[tuple[CloudEvent, Payload]]) -> None:
+        await notify.take_in(session, taken, tracking_url="https://tracking.mla.example")
+
+    await take(batch, take_in, [events])
+    await take(single, take_in, [[event] for event in events])
+
+    leave = ("created_at", "updated_at", "next_attempt_at", "received_at")
+    for table, order in ((inbox, "event_key"), (request_facts, "request_id"), (deliveries, "id")):
+        assert await rows(batch, table, order, leave=leave) == await rows(
+            single, table, order, leave=leave
+        ), table.name
+    made = await rows(batch, deliveries, "id", leave=leave)
+    assert len(made) > len(events), "each event reached at least one subscription"
+    references = {
+        row["request_id"]: row["domestic_reference"]
+        for row in await rows(batch, request_facts, "request_id")
+    }
+    assert references == {first: "MPP-2026-000001", second: "MPP-2026-000002"}
