@@ -41,7 +41,7 @@ from shared.db import is_transient
 from shared.dead_letters import DeadLetters
 from shared.events.catalogue import Payload, read_payload
 from shared.events.envelope import CloudEvent, EnvelopeError
-from shared.eventstore import ConcurrencyError
+from shared.eventstore import ConcurrencyError, wrote_outbox
 from shared.kafka import TRANSIENT_KAFKA_ERRORS, message_mark, messages_replaced
 from shared.metrics import CONSUMER_RETRIES, EVENTS_CONSUMED
 from shared.settings import ServiceSettings
@@ -118,6 +118,8 @@ class EventConsumer:
         handler: BatchHandler,
         settings: ServiceSettings,
         group_id: str,
+        # Called after a transaction that put events on the outbox commits (the relay's
+        # wake-up call).
         on_commit: Callable[[], None] | None = None,
     ) -> None:
         self._sessions = sessions
@@ -280,6 +282,7 @@ class EventConsumer:
         """Record and handle every event in one transaction; False (nothing committed) when
         any of it failed: the caller then takes them one at a time."""
         outcomes = []
+        published = False
         try:
             async with self._sessions() as session, session.begin():
                 new = await self._record_all(session, [event for event, _ in parsed])
@@ -293,12 +296,13 @@ class EventConsumer:
                     outcomes.append("handled")
                 if fresh:
                     await self._handler(session, fresh)
+                published = wrote_outbox(session)
         except Exception as exc:
             log.info("consumer.batch_taken_one_by_one", size=len(parsed), error=type(exc).__name__)
             return False
         for (event, _), outcome in zip(parsed, outcomes, strict=True):
             self._counted(event, outcome)
-        if self._on_commit is not None and "handled" in outcomes:
+        if self._on_commit is not None and published:
             self._on_commit()
         return True
 
@@ -365,7 +369,8 @@ class EventConsumer:
             if recorded is None:
                 return "duplicate"
             await self._handler(session, [(event, payload)])
-        if self._on_commit is not None:
+            published = wrote_outbox(session)
+        if self._on_commit is not None and published:
             self._on_commit()
         return "handled"
 

@@ -138,6 +138,8 @@ class EventStore:
                 "out_types": [e.type for e in outgoing],
                 "bodies": [e.to_bytes() for e in outgoing],
             }
+        if outgoing:
+            _wrote_outbox(session)
         try:
             await session.execute(
                 self._append_and_publish if outgoing else self._append, parameters
@@ -147,6 +149,21 @@ class EventStore:
                 raise ConcurrencyError(stream_id, expected_version) from exc
             raise
         return expected_version + len(events)
+
+
+# Set on a session whose transaction put events on the outbox: a consumer wakes the relay
+# after committing only such a transaction (a relay's look at an empty outbox is a
+# transaction of four round trips, after every event tracking projects, for nothing).
+_OUTBOX_WRITTEN = "outbox_written"
+
+
+def wrote_outbox(session: AsyncSession) -> bool:
+    """Whether this session's work put events on the outbox."""
+    return bool(session.info.get(_OUTBOX_WRITTEN))
+
+
+def _wrote_outbox(session: AsyncSession) -> None:
+    session.info[_OUTBOX_WRITTEN] = True
 
 
 def _quoted(table: sa.Table) -> str:
@@ -161,6 +178,7 @@ def _outbox_rows(events: Sequence[CloudEvent]) -> list[dict[str, object]]:
 
 async def enqueue(session: AsyncSession, outbox: sa.Table, events: Sequence[CloudEvent]) -> None:
     """Put events on the outbox inside the caller's transaction (published after commit)."""
+    _wrote_outbox(session)
     await session.execute(sa.insert(outbox), _outbox_rows(events))
 
 
@@ -171,6 +189,7 @@ async def requeue_history(
     was waiting there (all of it is in `events` too, so nothing is lost and the order per
     request is the order of the store). For a broker that lost its log: consumers ignore
     what they already handled."""
+    _wrote_outbox(session)
     await session.execute(sa.delete(outbox))
     result = await session.execute(
         sa.insert(outbox).from_select(

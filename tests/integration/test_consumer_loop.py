@@ -13,6 +13,7 @@ from shared.consumer import EventConsumer, one_by_one, processed_events_table
 from shared.db import create_engine, session_factory
 from shared.events.catalogue import Payload, RequestWithdrawn, new_event
 from shared.events.envelope import CloudEvent
+from shared.eventstore import enqueue, outbox_table
 from shared.settings import ServiceSettings
 from tests.support.infra import eventually, fresh_database, fresh_topic, unique
 
@@ -26,6 +27,7 @@ effects = sa.Table(
     sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
     sa.Column("request_id", sa.String(64), nullable=False),
 )
+outbox = outbox_table(metadata)
 
 
 @pytest.fixture
@@ -33,7 +35,7 @@ async def database() -> AsyncIterator[tuple[object, object]]:
     url = await fresh_database("notify")  # any service's migrations give processed_events
     engine = create_engine(url)
     async with engine.begin() as connection:
-        await connection.run_sync(lambda sync: effects.create(sync))
+        await connection.run_sync(lambda sync: metadata.create_all(sync, [effects, outbox]))
     yield engine, session_factory(engine)
     await engine.dispose()
 
@@ -295,6 +297,39 @@ async def read_all(kafka: str, topic: str, expected: int) -> list[object]:
     finally:
         await consumer.stop()
     return messages
+
+
+async def test_the_relay_is_woken_after_a_commit_that_put_events_on_the_outbox_only(
+    kafka: str, database: tuple[object, object]
+) -> None:
+    _, sessions = database
+    topic = await fresh_topic(kafka)
+    wakes = []
+
+    async def publish_some(session: object, event: CloudEvent, payload: Payload) -> None:
+        await record_effect(session, event, payload)
+        if payload.request_id.startswith("publishes"):
+            await enqueue(session, outbox, [event])  # type: ignore[arg-type]
+
+    consumer = EventConsumer(
+        sessions=sessions,
+        processed=processed,
+        handler=one_by_one(publish_some),
+        settings=settings_for(kafka, topic),
+        group_id=unique("group"),
+        on_commit=lambda: wakes.append(1),
+    )
+    task = asyncio.create_task(consumer.run())
+    try:
+        await publish(kafka, topic, [withdrawal("keeps-1"), withdrawal("keeps-2")])
+        await eventually(lambda: _at_least(sessions, 2), what="two handled")
+        assert wakes == [], "nothing was put on the outbox: the relay has nothing to do"
+        await publish(kafka, topic, [withdrawal("publishes-1")])
+        await eventually(lambda: _at_least(sessions, 3), what="the third handled")
+        await eventually(lambda: _ready(wakes == [1]), what="the relay woken once")
+    finally:
+        consumer.stop()
+        await asyncio.wait_for(task, 30)
 
 
 class _Counter:
