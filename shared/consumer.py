@@ -14,7 +14,8 @@ For each message, in partition order:
    Should anything in it fail, none of it was committed, and its messages are taken again
    one at a time, each in its own transaction, with the retries and dead letters below.
 3. Only after that transaction commits does the offset become eligible for commit; offsets
-   are committed after each batch, before a rebalance takes partitions away, and at stop,
+   are committed every `consumer_commit_interval_ms` (what a crash leaves uncommitted is
+   delivered again and skipped), before a rebalance takes partitions away, and at stop,
    for the partitions this member holds then (a batch in hand when a rebalance gave its
    partition to another member is left to that member, from the offset committed then).
 
@@ -149,6 +150,9 @@ class EventConsumer:
             self._consumer = await self._start_consumer()
         except _Stopping:
             return
+        clock = asyncio.get_running_loop().time
+        every = self._settings.consumer_commit_interval_ms / 1000
+        last_commit = clock()
         try:
             while not self._stopping.is_set():
                 batches = await self._consumer.getmany(timeout_ms=500, max_records=200)
@@ -157,6 +161,9 @@ class EventConsumer:
                     for start in range(0, len(messages), size):
                         if not await self._process_together(tp, messages[start : start + size]):
                             break
+                if clock() - last_commit < every:
+                    continue
+                last_commit = clock()
                 if await self.commit_offsets() and self._outage_marks:
                     await self._after_outage()
         except _Stopping:

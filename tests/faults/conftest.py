@@ -55,8 +55,11 @@ class Record:
 
 
 @pytest.fixture(scope="module")
-async def system() -> AsyncIterator[System]:
-    log_dir = RECORDS / "logs"
+async def system(request: pytest.FixtureRequest) -> AsyncIterator[System]:
+    # A folder per module: `make test` may run the fault modules at once on two workers,
+    # each with a shared key of its own (tests/support/auth.py), written where its stack's
+    # services read it; one folder made one worker's services check the other's tokens.
+    log_dir = RECORDS / "logs" / request.module.__name__.rsplit(".", 1)[-1]
     log_dir.mkdir(parents=True, exist_ok=True)
     postgres = EmbeddedPostgres(
         Path(tempfile.mkdtemp(prefix="mla-faults-")) / "pg" / "data",
