@@ -85,7 +85,7 @@ async def _lifecycle(
     if submitted.status != 201:
         raise RuntimeError(f"submission answered {submitted.status}: {submitted.body[:200]!r}")
     request_id = str(submitted.json()["id"])  # type: ignore[index]
-    await asyncio.wait_for(follower.wait(request_id, ROUTED), STEP_TIMEOUT)
+    await _seen(follower, request_id, ROUTED)
 
     host, operator = parties.host, parties.operator
     path = f"/v1/requests/{request_id}/assignments"
@@ -99,7 +99,7 @@ async def _lifecycle(
         reported = await parties.routing.call(request_bytes("POST", host, path, token, report))
         if reported.status != 200:
             raise RuntimeError(f"execution report answered {reported.status}")
-    await asyncio.wait_for(follower.wait(request_id, "status:executed"), STEP_TIMEOUT)
+    await _seen(follower, request_id, "status:executed")
 
     closure = orjson.dumps({"outcome": "completed", "answer_summary": "Records seized."})
     path = f"/v1/requests/{request_id}/closure"
@@ -114,5 +114,16 @@ async def _lifecycle(
         result.close_retries += 1  # intake has not yet consumed the last report
         await asyncio.sleep(pause)
         pause = min(pause * 2, longest)
-    seen = await asyncio.wait_for(follower.wait(request_id, CLOSED), STEP_TIMEOUT)
-    return seen - started
+    return await _seen(follower, request_id, CLOSED) - started
+
+
+async def _seen(follower: Follower, request_id: str, what: str) -> float:
+    """When tracking showed `what` of the request; a failure naming both when it did not
+    within `STEP_TIMEOUT` (the request id leads to its events in the services' logs, kept
+    with `--keep-logs`)."""
+    try:
+        return await asyncio.wait_for(follower.wait(request_id, what), STEP_TIMEOUT)
+    except TimeoutError:
+        raise TimeoutError(
+            f"{what} of request {request_id} not seen in tracking within {STEP_TIMEOUT:.0f} s"
+        ) from None
