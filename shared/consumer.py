@@ -9,8 +9,9 @@ For each message, in partition order:
    run the handler. A key already recorded means a redelivery: nothing is done again.
    The messages of one partition that arrived together share that transaction (up to
    `consumer_batch_size`), and the handler is given their new events at once (a
-   `BatchHandler`; `one_by_one` makes one of a handler of single events): under load, one
-   commit, and for tracking and notify one statement per table, for many events.
+   `BatchHandler`, shared/event_handlers.py; `one_by_one` makes one of a handler of single
+   events): under load, one commit, and for tracking and notify one statement per table,
+   for many events.
    Should anything in it fail, none of it was committed, and its messages are taken again
    one at a time, each in its own transaction, with the retries and dead letters below.
 3. Only after that transaction commits does the offset become eligible for commit; offsets
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 
 import sqlalchemy as sa
 import structlog
@@ -40,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.backoff import Backoff
 from shared.db import is_transient
 from shared.dead_letters import DeadLetters
+from shared.event_handlers import BatchHandler
 from shared.events.catalogue import Payload, read_payload
 from shared.events.envelope import CloudEvent, EnvelopeError
 from shared.eventstore import ConcurrencyError, wrote_outbox
@@ -48,42 +50,6 @@ from shared.metrics import CONSUMER_RETRIES, EVENTS_CONSUMED
 from shared.settings import ServiceSettings
 
 log = structlog.get_logger("shared.consumer")
-
-Handler = Callable[[AsyncSession, CloudEvent, Payload], Awaitable[None]]
-# What a consumer runs: the new events of a batch, in partition order, in one transaction.
-# A service whose work per event is a few statements takes them all at once (tracking,
-# notify: one statement per table for the batch instead of one per event); the others
-# handle one event at a time through `one_by_one`.
-BatchHandler = Callable[[AsyncSession, Sequence[tuple[CloudEvent, Payload]]], Awaitable[None]]
-
-
-def one_by_one(handler: Handler) -> BatchHandler:
-    """A batch handler that runs `handler` for each event in turn, each logged with its
-    event, causation and correlation ids."""
-
-    async def handle(session: AsyncSession, events: Sequence[tuple[CloudEvent, Payload]]) -> None:
-        for event, payload in events:
-            # Restores what was bound before: the one-at-a-time path binds the same ids
-            # around its retries, and its failure log needs them still.
-            with structlog.contextvars.bound_contextvars(
-                event_id=event.id,
-                causation_id=event.causationid,
-                correlation_id=event.correlationid,
-            ):
-                await handler(session, event, payload)
-
-    return handle
-
-
-def processed_events_table(metadata: sa.MetaData) -> sa.Table:
-    """Declare `processed_events`: the dedup keys of every event a service has handled."""
-    return sa.Table(
-        "processed_events",
-        metadata,
-        sa.Column("event_key", sa.String(200), primary_key=True),
-        sa.Column("type", sa.String(100), nullable=False),
-        sa.Column("processed_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
-    )
 
 
 class _Stopping(Exception):

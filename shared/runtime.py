@@ -20,8 +20,9 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from shared.consumer import BatchHandler, EventConsumer
+from shared.consumer import EventConsumer
 from shared.db import UnitOfWork, create_engine, session_factory
+from shared.event_handlers import BatchHandler
 from shared.kafka import make_producer
 from shared.logging import configure_logging
 from shared.outbox import OutboxRelay

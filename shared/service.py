@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import install_auth, require_rules, verifier_of
-from shared.consumer import BatchHandler
+from shared.event_handlers import BatchHandler
 from shared.http import broker_check, create_app, database_check, operations_router
 from shared.runtime import Runtime, build_runtime, lifespan_of
 from shared.settings import ServiceSettings

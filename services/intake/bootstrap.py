@@ -9,7 +9,7 @@ from services.intake.adapters.repository import requeue_owned_history
 from services.intake.adapters.tables import outbox, processed_events
 from services.intake.entrypoints import api
 from services.intake.settings import Settings
-from shared.consumer import one_by_one
+from shared.event_handlers import one_by_one
 from shared.personal_data.service_vault import ServiceKeyVault
 from shared.service import create_service_app
 

@@ -11,7 +11,7 @@ from services.routing.adapters.tables import outbox, processed_events
 from services.routing.entrypoints import api
 from services.routing.handlers import Routing
 from services.routing.settings import Settings
-from shared.consumer import one_by_one
+from shared.event_handlers import one_by_one
 from shared.eventstore import ConcurrencyError
 from shared.runtime import Runtime
 from shared.service import create_service_app

@@ -9,8 +9,9 @@ import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from shared.consumer import EventConsumer, one_by_one, processed_events_table
+from shared.consumer import EventConsumer
 from shared.db import create_engine, session_factory
+from shared.event_handlers import one_by_one, processed_events_table
 from shared.events.catalogue import Payload, RequestWithdrawn, new_event
 from shared.events.envelope import CloudEvent
 from shared.eventstore import enqueue, outbox_table

@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from shared.consumer import processed_events_table
+from shared.event_handlers import processed_events_table
 from shared.eventstore import event_store_tables
 
 metadata = sa.MetaData()

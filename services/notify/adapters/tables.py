@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from shared.consumer import processed_events_table
+from shared.event_handlers import processed_events_table
 
 metadata = sa.MetaData()
 processed_events = processed_events_table(metadata)

@@ -4,7 +4,7 @@ the versions of the office directory."""
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from shared.consumer import processed_events_table
+from shared.event_handlers import processed_events_table
 from shared.eventstore import event_store_tables
 
 metadata = sa.MetaData()

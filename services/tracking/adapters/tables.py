@@ -4,7 +4,7 @@ deadlines and the alerts already emitted, and the outbox for those alerts."""
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
-from shared.consumer import processed_events_table
+from shared.event_handlers import processed_events_table
 from shared.eventstore import outbox_table
 
 metadata = sa.MetaData()

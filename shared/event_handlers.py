@@ -1,0 +1,52 @@
+"""What a consumer runs for the events it takes, and where it records what it has handled.
+
+A consumer (shared/consumer.py) gives its handler the new events of a batch together, in
+partition order, inside the transaction that records them as processed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.events.catalogue import Payload
+from shared.events.envelope import CloudEvent
+
+Handler = Callable[[AsyncSession, CloudEvent, Payload], Awaitable[None]]
+# What a consumer runs: the new events of a batch, in partition order, in one transaction.
+# A service whose work per event is a few statements takes them all at once (tracking,
+# notify: one statement per table for the batch instead of one per event); the others
+# handle one event at a time through `one_by_one`.
+BatchHandler = Callable[[AsyncSession, Sequence[tuple[CloudEvent, Payload]]], Awaitable[None]]
+
+
+def one_by_one(handler: Handler) -> BatchHandler:
+    """A batch handler that runs `handler` for each event in turn, each logged with its
+    event, causation and correlation ids."""
+
+    async def handle(session: AsyncSession, events: Sequence[tuple[CloudEvent, Payload]]) -> None:
+        for event, payload in events:
+            # Restores what was bound before: the one-at-a-time path binds the same ids
+            # around its retries, and its failure log needs them still.
+            with structlog.contextvars.bound_contextvars(
+                event_id=event.id,
+                causation_id=event.causationid,
+                correlation_id=event.correlationid,
+            ):
+                await handler(session, event, payload)
+
+    return handle
+
+
+def processed_events_table(metadata: sa.MetaData) -> sa.Table:
+    """Declare `processed_events`: the dedup keys of every event a service has handled."""
+    return sa.Table(
+        "processed_events",
+        metadata,
+        sa.Column("event_key", sa.String(200), primary_key=True),
+        sa.Column("type", sa.String(100), nullable=False),
+        sa.Column("processed_at", sa.DateTime(timezone=True), server_default=sa.func.now()),
+    )
