@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -11,7 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from shared.consumer import EventConsumer
 from shared.db import create_engine, session_factory
-from shared.event_handlers import one_by_one, processed_events_table
+from shared.event_handlers import Handler, one_by_one, processed_events_table
 from shared.events.catalogue import Payload, RequestWithdrawn, new_event
 from shared.events.envelope import CloudEvent
 from shared.eventstore import enqueue, outbox_table
@@ -58,6 +59,27 @@ async def record_effect(session: object, event: CloudEvent, payload: Payload) ->
     await session.execute(sa.insert(effects).values(request_id=payload.request_id))  # type: ignore[attr-defined]
 
 
+def member(
+    sessions: object,
+    settings: ServiceSettings,
+    *,
+    group: str | None = None,
+    handler: Handler = record_effect,
+    kind: type[EventConsumer] = EventConsumer,
+    **extra: Any,
+) -> EventConsumer:
+    """A member of consumer group `group` (a new one when None) handling each event with
+    `handler`."""
+    return kind(
+        sessions=sessions,  # type: ignore[arg-type]
+        processed=processed,
+        handler=one_by_one(handler),
+        settings=settings,
+        group_id=group or unique("group"),
+        **extra,
+    )
+
+
 async def publish(kafka: str, topic: str, values: list[bytes], key: bytes = b"k") -> None:
     producer = AIOKafkaProducer(bootstrap_servers=kafka)
     await producer.start()
@@ -102,23 +124,11 @@ async def test_a_consumer_restarted_between_its_commit_and_its_offset_commit_rep
     await publish(kafka, topic, [withdrawal(f"req-{n}") for n in range(5)])
     settings = settings_for(kafka, topic)
 
-    first = CrashesBeforeOffsetCommit(
-        sessions=sessions,
-        processed=processed,
-        handler=one_by_one(record_effect),
-        settings=settings,
-        group_id=group,
-    )
+    first = member(sessions, settings, group=group, kind=CrashesBeforeOffsetCommit)
     await run_until(first, lambda: _at_least(sessions, 5), "five effects recorded")
 
     # The same five messages come again, since no offset was committed; nothing happens twice.
-    second = EventConsumer(
-        sessions=sessions,
-        processed=processed,
-        handler=one_by_one(record_effect),
-        settings=settings,
-        group_id=group,
-    )
+    second = member(sessions, settings, group=group)
     seen = _Counter()
     second._counted = seen.wrap(second._counted)  # type: ignore[method-assign]
     await run_until(second, lambda: _ready(seen.duplicates >= 5), "the five redeliveries")
@@ -133,13 +143,7 @@ async def test_a_message_delivered_twice_in_one_batch_has_its_effect_once(
     twice = withdrawal("req-twice")
     # One key, one partition: the three arrive together and are handled in one transaction.
     await publish(kafka, topic, [twice, withdrawal("req-once"), twice])
-    consumer = EventConsumer(
-        sessions=sessions,
-        processed=processed,
-        handler=one_by_one(record_effect),
-        settings=settings_for(kafka, topic),
-        group_id=unique("group"),
-    )
+    consumer = member(sessions, settings_for(kafka, topic))
     seen = _Counter()
     consumer._counted = seen.wrap(consumer._counted)  # type: ignore[method-assign]
     await run_until(consumer, lambda: _ready(seen.duplicates >= 1), "the copy seen as one")
@@ -154,13 +158,7 @@ async def test_a_malformed_message_goes_to_the_dead_letter_topic_and_the_consume
     await publish(
         kafka, topic, [b"{not json", b'{"specversion": "1.0"}', withdrawal("req-after-poison")]
     )
-    consumer = EventConsumer(
-        sessions=sessions,
-        processed=processed,
-        handler=one_by_one(record_effect),
-        settings=settings_for(kafka, topic),
-        group_id=unique("group"),
-    )
+    consumer = member(sessions, settings_for(kafka, topic))
     await run_until(consumer, lambda: _at_least(sessions, 1), "the good message after the poison")
 
     dead = await read_all(kafka, f"{topic}.dlq", expected=2)
@@ -183,13 +181,7 @@ async def test_a_handler_that_keeps_failing_dead_letters_the_message_with_its_er
             raise ValueError("cannot handle this one")
         await record_effect(session, event, payload)
 
-    consumer = EventConsumer(
-        sessions=sessions,
-        processed=processed,
-        handler=one_by_one(fails_for_one),
-        settings=settings_for(kafka, topic),
-        group_id=unique("group"),
-    )
+    consumer = member(sessions, settings_for(kafka, topic), handler=fails_for_one)
     await run_until(consumer, lambda: _at_least(sessions, 1), "the next message handled")
     dead = await read_all(kafka, f"{topic}.dlq", expected=1)
     assert "cannot handle this one" in dict(dead[0].headers)["dlq-reason"].decode()
@@ -230,13 +222,7 @@ async def test_a_member_that_lost_partitions_mid_batch_keeps_committing_its_own(
     first = HoldsAMessageThroughARebalance(
         sessions=sessions, processed=processed, settings=settings, group_id=group
     )
-    second = EventConsumer(
-        sessions=sessions,
-        processed=processed,
-        handler=one_by_one(record_effect),
-        settings=settings,
-        group_id=group,
-    )
+    second = member(sessions, settings, group=group)
     running = [asyncio.create_task(first.run())]
     try:
         await asyncio.wait_for(first.in_hand.wait(), 30)
@@ -312,12 +298,10 @@ async def test_the_relay_is_woken_after_a_commit_that_put_events_on_the_outbox_o
         if payload.request_id.startswith("publishes"):
             await enqueue(session, outbox, [event])  # type: ignore[arg-type]
 
-    consumer = EventConsumer(
-        sessions=sessions,
-        processed=processed,
-        handler=one_by_one(publish_some),
-        settings=settings_for(kafka, topic),
-        group_id=unique("group"),
+    consumer = member(
+        sessions,
+        settings_for(kafka, topic),
+        handler=publish_some,
         on_commit=lambda: wakes.append(1),
     )
     task = asyncio.create_task(consumer.run())

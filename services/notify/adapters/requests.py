@@ -44,9 +44,6 @@ class RequestFactsRepository:
         found = {row.request_id: _facts(row) for row in rows}
         return {id_: found.get(id_) or RequestFacts(request_id=id_) for id_ in wanted}
 
-    async def save(self, facts: RequestFacts) -> None:
-        await self.save_all([facts])
-
     async def save_all(self, facts: Sequence[RequestFacts]) -> None:
         await self._session.execute(_UPSERT, [_row(each) for each in facts])
 

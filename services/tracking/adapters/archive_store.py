@@ -61,10 +61,6 @@ class ArchiveStore:
         """Hold the archive's writer lock until the transaction ends."""
         await self._session.execute(sa.select(sa.func.pg_advisory_xact_lock(ARCHIVE_LOCK)))
 
-    async def append(self, event: CloudEvent) -> Entry:
-        """Chain the event onto the head of the archive."""
-        return (await self.append_all([event]))[0]
-
     async def append_all(self, events: Sequence[CloudEvent]) -> list[Entry]:
         """Chain the events, in order, onto the head of the archive: the lock taken and the
         head read once, the entries inserted in one statement. The head read here stays the

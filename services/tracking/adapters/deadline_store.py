@@ -19,10 +19,6 @@ class DeadlineStore:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def replace(self, request_id: str, planned: list[PlannedDeadline]) -> None:
-        """The request's deadlines as planned now (ids are stable, so alerts keep)."""
-        await self.replace_all({request_id: planned})
-
     async def replace_all(self, planned: Mapping[str, Sequence[PlannedDeadline]]) -> None:
         """The deadlines of each request as planned now: one statement to remove those of
         every request, one to insert them all."""

@@ -64,10 +64,8 @@ class ReadModel:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def view(self, request_id: str, *, for_update: bool = False) -> RequestView | None:
+    async def view(self, request_id: str) -> RequestView | None:
         query = sa.select(requests.c.view).where(requests.c.request_id == request_id)
-        if for_update:
-            query = query.with_for_update()
         document = await self._session.scalar(query)
         return from_document(document) if document is not None else None
 
@@ -82,14 +80,6 @@ class ReadModel:
             .with_for_update()
         )
         return {row.request_id: from_document(row.view) for row in rows}
-
-    async def save(
-        self,
-        view: RequestView,
-        next_due: datetime | None = None,
-        due_soon_at: datetime | None = None,
-    ) -> None:
-        await self.save_all([(view, next_due, due_soon_at)])
 
     async def save_all(
         self, saved: Sequence[tuple[RequestView, datetime | None, datetime | None]]
