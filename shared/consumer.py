@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.backoff import Backoff
 from shared.db import is_transient
 from shared.dead_letters import DeadLetters
-from shared.event_handlers import BatchHandler
+from shared.event_handlers import BatchHandler, Interest, everything
 from shared.events.catalogue import Payload, read_payload
 from shared.events.envelope import CloudEvent, EnvelopeError
 from shared.eventstore import ConcurrencyError, wrote_outbox
@@ -84,6 +84,7 @@ class EventConsumer:
         processed: sa.Table,
         handler: BatchHandler,
         settings: ServiceSettings,
+        interest: Interest = everything,
         group_id: str,
         # Called after a transaction that put events on the outbox commits (the relay's
         # wake-up call).
@@ -92,6 +93,7 @@ class EventConsumer:
         self._sessions = sessions
         self._processed = processed
         self._handler = handler
+        self._interest = interest
         self._settings = settings
         self._group_id = group_id
         self._on_commit = on_commit
@@ -253,23 +255,32 @@ class EventConsumer:
 
     async def _handle_together(self, parsed: list[tuple[CloudEvent, Payload]]) -> bool:
         """Record and handle every event in one transaction; False (nothing committed) when
-        any of it failed: the caller then takes them one at a time."""
+        any of it failed: the caller then takes them one at a time. Events the service has
+        nothing to do with are passed over, and a batch of only those takes no transaction."""
+        wanted = [self._interest(payload) for _, payload in parsed]
         outcomes = []
         published = False
         try:
-            async with self._sessions() as session, session.begin():
-                new = await self._record_all(session, [event for event, _ in parsed])
-                fresh = []
-                for event, payload in parsed:
-                    if event.dedup_key not in new:
-                        outcomes.append("duplicate")
-                        continue
-                    new.discard(event.dedup_key)  # a second copy in the batch is a duplicate
-                    fresh.append((event, payload))
-                    outcomes.append("handled")
-                if fresh:
-                    await self._handler(session, fresh)
-                published = wrote_outbox(session)
+            if any(wanted):
+                async with self._sessions() as session, session.begin():
+                    mine = [event for (event, _), want in zip(parsed, wanted, strict=True) if want]
+                    new = await self._record_all(session, mine)
+                    fresh = []
+                    for (event, payload), want in zip(parsed, wanted, strict=True):
+                        if not want:
+                            outcomes.append("ignored")
+                        elif event.dedup_key not in new:
+                            outcomes.append("duplicate")
+                        else:
+                            # A second copy in the batch is a duplicate.
+                            new.discard(event.dedup_key)
+                            fresh.append((event, payload))
+                            outcomes.append("handled")
+                    if fresh:
+                        await self._handler(session, fresh)
+                    published = wrote_outbox(session)
+            else:
+                outcomes = ["ignored"] * len(parsed)
         except Exception as exc:
             log.info("consumer.batch_taken_one_by_one", size=len(parsed), error=type(exc).__name__)
             return False
@@ -296,6 +307,9 @@ class EventConsumer:
             payload = read_payload(event)
         except EnvelopeError as exc:
             await self._dead_letters.send(message, reason=str(exc), error=type(exc).__name__)
+            return
+        if not self._interest(payload):
+            self._counted(event, "ignored")
             return
         structlog.contextvars.bind_contextvars(
             event_id=event.id, causation_id=event.causationid, correlation_id=event.correlationid

@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import orjson
 import sqlalchemy as sa
 import sqlalchemy.exc
 from sqlalchemy.dialects.postgresql import JSONB
@@ -116,27 +115,26 @@ class EventStore:
         """
         if not events:
             return expected_version
+        # Each envelope serialized once: stored as it is published.
+        encoded = [(event, event.to_bytes()) for event in events]
         outgoing = (
-            [e for e in events if publish(e)]
+            [(e, body) for e, body in encoded if publish(e)]
             if callable(publish)
-            else (list(events) if publish else [])
+            else (encoded if publish else [])
         )
         parameters: dict[str, object] = {
             "stream_id": stream_id,
             "versions": list(range(expected_version + 1, expected_version + len(events) + 1)),
             "ids": [event.id for event in events],
             "types": [event.type for event in events],
-            "envelopes": [
-                orjson.dumps(event.model_dump(mode="json", exclude_none=True)).decode()
-                for event in events
-            ],
+            "envelopes": [body.decode() for _, body in encoded],
         }
         if outgoing:
             parameters |= {
-                "out_ids": [e.id for e in outgoing],
-                "out_keys": [e.subject for e in outgoing],
-                "out_types": [e.type for e in outgoing],
-                "bodies": [e.to_bytes() for e in outgoing],
+                "out_ids": [e.id for e, _ in outgoing],
+                "out_keys": [e.subject for e, _ in outgoing],
+                "out_types": [e.type for e, _ in outgoing],
+                "bodies": [body for _, body in outgoing],
             }
         if outgoing:
             _wrote_outbox(session)

@@ -31,7 +31,9 @@ def make_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
         client_id=client_id,
         acks="all",
         enable_idempotence=False,
-        linger_ms=2,
+        # The relay sends what it read from the outbox at once and waits for it: lingering
+        # for more would only delay every hop of every event.
+        linger_ms=0,
         request_timeout_ms=10_000,
         retry_backoff_ms=200,
     )

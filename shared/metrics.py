@@ -11,7 +11,8 @@ HTTP_REQUESTS = Histogram(
 OUTBOX_PUBLISHED = Counter("mla_outbox_published_total", "Events published from the outbox.")
 EVENTS_CONSUMED = Counter(
     "mla_events_consumed_total",
-    "Events taken from the topic, by type and outcome (handled, duplicate, dead_lettered).",
+    "Events taken from the topic, by type and outcome (handled, duplicate, ignored: none of "
+    "the service's concern, dead_lettered).",
     ["type", "outcome"],
 )
 CONSUMER_RETRIES = Counter(

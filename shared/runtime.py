@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.consumer import EventConsumer
 from shared.db import UnitOfWork, create_engine, session_factory
-from shared.event_handlers import BatchHandler
+from shared.event_handlers import BatchHandler, Interest, everything
 from shared.kafka import make_producer
 from shared.logging import configure_logging
 from shared.outbox import OutboxRelay
@@ -104,6 +104,7 @@ def build_runtime(
     processed: sa.Table | None,
     handler: BatchHandler | None,
     history: Callable[[AsyncSession], Awaitable[int]] | None = None,
+    interest: Interest = everything,
 ) -> Runtime:
     """Wire engine, relay (when the service publishes) and consumer (when it consumes)."""
     engine = create_engine(settings.database_url)
@@ -123,6 +124,7 @@ def build_runtime(
             sessions=sessions,
             processed=processed,
             handler=handler,
+            interest=interest,
             settings=settings,
             group_id=settings.consumer_group or f"mla-{service}",
             on_commit=runtime.relay.wake if runtime.relay else None,

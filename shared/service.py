@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import install_auth, require_rules, verifier_of
-from shared.event_handlers import BatchHandler
+from shared.event_handlers import BatchHandler, Interest, everything
 from shared.http import broker_check, create_app, database_check, operations_router
 from shared.runtime import Runtime, build_runtime, lifespan_of
 from shared.settings import ServiceSettings
@@ -25,12 +25,14 @@ def create_service_app(
     outbox: sa.Table | None = None,
     processed: sa.Table | None = None,
     handler: BatchHandler | None = None,
+    interest: Interest = everything,
     on_start: Callable[[Runtime], Awaitable[None]] | None = None,
     on_stop: Callable[[], Awaitable[None]] | None = None,
     history: Callable[[AsyncSession], Awaitable[int]] | None = None,
 ) -> FastAPI:
     """The app of a service: its routes (`install`), health and metrics, and a lifespan
-    that starts its relay (when it has an outbox) and its consumer (when it has a handler)."""
+    that starts its relay (when it has an outbox) and its consumer (when it has a handler, for
+    the events of its `interest`)."""
     holder: dict[str, Runtime] = {}
 
     def make_runtime() -> Runtime:
@@ -41,6 +43,7 @@ def create_service_app(
             processed=processed,
             handler=handler,
             history=history,
+            interest=interest,
         )
         return holder["runtime"]
 

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.intake import handlers
 from services.intake.adapters.repository import requeue_owned_history
 from services.intake.adapters.tables import outbox, processed_events
+from services.intake.domain.request import observable
 from services.intake.entrypoints import api
 from services.intake.settings import Settings
 from shared.event_handlers import one_by_one
@@ -30,6 +31,7 @@ def create(settings: Settings | None = None) -> FastAPI:
         history=requeue_owned_history,
         processed=processed_events,
         handler=keys.evicting(one_by_one(handlers.observe_routing)),
+        interest=keys.noticing_erasures(observable),
         on_start=keys.open,
         on_stop=keys.close,
     )

@@ -6,6 +6,7 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 import structlog
@@ -30,9 +31,9 @@ class IdempotencyConflictError(IntakeError):
     """The Idempotency-Key was used before with a different body."""
 
 
-def fingerprint(details: RequestDetails) -> str:
+def fingerprint(document: dict[str, Any]) -> str:
     """SHA-256 of the request's canonical JSON: the same content gives the same print."""
-    canonical = orjson.dumps(details.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    canonical = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(canonical).hexdigest()
 
 
@@ -49,7 +50,8 @@ async def submit_request(
     """Receive a request from `authority` (None: the department); returns it and whether it
     is new (False: an idempotent replay). Its personal data is sealed under a key of its own
     before it is stored anywhere."""
-    print_ = fingerprint(details)
+    document = details.model_dump(mode="json")
+    print_ = fingerprint(document)
     if idempotency_key:
         idempotency_key = scoped_key(authority, idempotency_key)
     request_id = str(uuid.uuid4())
@@ -70,7 +72,7 @@ async def submit_request(
         if reference is None:  # the key was used before
             assert idempotency_key is not None
             return await _replay(repo, idempotency_key, print_), False
-        sealed = RequestDetails.model_validate(seal_details(details.model_dump(mode="json"), key))
+        sealed = RequestDetails.model_validate(seal_details(document, key))
         request = AssistanceRequest.receive(request_id, reference, sealed, now, authority)
         await repo.save(request, _envelopes(request, correlation_id, None), expected_version=0)
         await uow.commit()

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from services.routing.adapters.directory_store import DirectoryStore
 from services.routing.adapters.repository import requeue_owned_history
 from services.routing.adapters.tables import outbox, processed_events
+from services.routing.domain.routed_request import observable
 from services.routing.entrypoints import api
 from services.routing.handlers import Routing
 from services.routing.settings import Settings
@@ -43,6 +44,7 @@ def create(settings: Settings | None = None) -> FastAPI:
         history=requeue_owned_history,
         processed=processed_events,
         handler=one_by_one(routing.handle_event),
+        interest=observable,
         on_start=seed_directory,
     )
     app.state.routing = routing

@@ -23,7 +23,12 @@ from shared.auth.grant import Grant, grant
 from shared.auth.keys import read_shared_key, shared_key
 from shared.auth.policy import Action
 from shared.auth.principal import Principal
-from shared.auth.tokens import JwksVerifier, SharedKeyVerifier, TokenVerifier
+from shared.auth.tokens import (
+    JwksVerifier,
+    RememberingVerifier,
+    SharedKeyVerifier,
+    TokenVerifier,
+)
 from shared.problems import problem_response
 from shared.rate_limit import limit_principal
 from shared.settings import ServiceSettings
@@ -78,7 +83,9 @@ def verifier_of(settings: ServiceSettings) -> TokenVerifier:
     """The verifier the settings choose: a JWKS URL first, else the shared key."""
     issuer, audience = settings.auth_issuer, settings.auth_audience
     if settings.auth_jwks_url:
-        return JwksVerifier(settings.auth_jwks_url, issuer=issuer, audience=audience)
+        return RememberingVerifier(
+            JwksVerifier(settings.auth_jwks_url, issuer=issuer, audience=audience)
+        )
     # An empty value (a compose file's unset variable) counts as none.
     if settings.auth_shared_key is not None and settings.auth_shared_key.get_secret_value():
         key = shared_key(settings.auth_shared_key.get_secret_value())
@@ -86,7 +93,7 @@ def verifier_of(settings: ServiceSettings) -> TokenVerifier:
         key = read_shared_key(settings.auth_shared_key_file)
     else:
         raise RuntimeError("set AUTH_JWKS_URL, AUTH_SHARED_KEY or AUTH_SHARED_KEY_FILE")
-    return SharedKeyVerifier(key, issuer=issuer, audience=audience)
+    return RememberingVerifier(SharedKeyVerifier(key, issuer=issuer, audience=audience))
 
 
 def install_auth(app: FastAPI, verifier: TokenVerifier) -> None:

@@ -10,8 +10,9 @@ caches the keys so that a fetch happens when a new key id appears, not per reque
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -65,6 +66,48 @@ class JwksVerifier:
         return _principal(
             token, signing_key.key, list(JWKS_ALGORITHMS), self._issuer, self._audience
         )
+
+
+class RememberingVerifier:
+    """`verifier`, remembering the tokens it accepted. A client sends the same token with
+    every call for as long as it lives, and checking its signature again each time was a
+    twentieth of intake's CPU under load (a JWKS verifier also hands each check to a
+    thread). A remembered token is taken until it expires or for `seconds`, whichever comes
+    first: a key the identity provider withdraws stops its tokens within that time. Only
+    tokens that verified are remembered; a refusal is checked afresh every time."""
+
+    def __init__(
+        self,
+        verifier: TokenVerifier,
+        *,
+        seconds: float = 60,
+        size: int = 4096,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._verifier = verifier
+        self._seconds = seconds
+        self._size = size
+        self._clock = clock
+        self._known: dict[str, tuple[Principal, float]] = {}
+
+    async def verify(self, token: str) -> Principal:
+        now = self._clock()
+        known = self._known.get(token)
+        if known is not None:
+            principal, until = known
+            if now < until:
+                return principal
+            del self._known[token]
+        principal = await self._verifier.verify(token)
+        # Verified just now, so its claims are sound; only the expiry is read from them.
+        expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+        self._known[token] = (
+            principal,
+            min(float(expires) + LEEWAY.total_seconds(), now + self._seconds),
+        )
+        if len(self._known) > self._size:
+            del self._known[next(iter(self._known))]  # the longest remembered
+        return principal
 
 
 def issue_token(

@@ -13,6 +13,8 @@ from shared.personal_data.vault import CachedKeyVault
 
 # A consumer's batch handler (shared.consumer.BatchHandler): a session and the events.
 Handler = Callable[[Any, Sequence[tuple[Any, Payload]]], Awaitable[None]]
+# The events a consumer takes at all (shared.event_handlers.Interest).
+Interest = Callable[[Payload], bool]
 
 
 class ServiceKeyVault:
@@ -38,6 +40,10 @@ class ServiceKeyVault:
 
     def reader(self) -> PersonalDataReader:
         return PersonalDataReader(self.vault)
+
+    def noticing_erasures(self, interest: Interest) -> Interest:
+        """`interest`, widened to the erasures `evicting` must see."""
+        return lambda payload: isinstance(payload, PersonalDataErased) or interest(payload)
 
     def evicting(self, handler: Handler) -> Handler:
         """`handler`, forgetting a request's cached key when its erasure comes by."""

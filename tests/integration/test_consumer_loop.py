@@ -150,6 +150,34 @@ async def test_a_message_delivered_twice_in_one_batch_has_its_effect_once(
     assert await count_effects(sessions) == 2
 
 
+async def test_events_of_no_concern_to_the_service_are_passed_over_without_a_record(
+    kafka: str, database: tuple[object, object]
+) -> None:
+    _, sessions = database
+    topic = await fresh_topic(kafka)
+    settings = settings_for(kafka, topic)
+    # Together in one batch, then one arriving alone (the one-at-a-time path).
+    await publish(kafka, topic, [withdrawal(f"other-{n}") for n in range(2)] + [withdrawal("mine")])
+    consumer = member(
+        sessions, settings, interest=lambda payload: not payload.request_id.startswith("other")
+    )
+    seen = _Counter()
+    consumer._counted = seen.wrap(consumer._counted)  # type: ignore[method-assign]
+    task = asyncio.create_task(consumer.run())
+    try:
+        await eventually(lambda: _ready(seen.ignored == 2), what="the batch's two passed over")
+        await publish(kafka, topic, [withdrawal("other-alone")])
+        await eventually(lambda: _ready(seen.ignored == 3), what="the lone one passed over")
+    finally:
+        consumer.stop()
+        await asyncio.wait_for(task, 30)
+
+    assert await count_effects(sessions) == 1
+    async with sessions() as session:  # type: ignore[operator]
+        recorded = await session.scalar(sa.select(sa.func.count()).select_from(processed))
+    assert recorded == 1  # only the event it acted on
+
+
 async def test_a_malformed_message_goes_to_the_dead_letter_topic_and_the_consumer_goes_on(
     kafka: str, database: tuple[object, object]
 ) -> None:
@@ -322,10 +350,12 @@ class _Counter:
 
     def __init__(self) -> None:
         self.duplicates = 0
+        self.ignored = 0
 
     def wrap(self, count: object) -> object:
         def counted(event: CloudEvent, outcome: str) -> None:
             self.duplicates += outcome == "duplicate"
+            self.ignored += outcome == "ignored"
             count(event, outcome)  # type: ignore[operator]
 
         return counted

@@ -136,9 +136,10 @@ async def submit(
     A requesting authority's token makes the request its own; an operator submits for the
     department (a request received on paper)."""
     runtime = _runtime(request)
+    details = to_details(body)
     created, is_new = await handlers.submit_request(
         runtime.unit_of_work(),
-        to_details(body),
+        details,
         idempotency_key=idempotency_key,
         reference_prefix=runtime.settings.reference_prefix,  # type: ignore[attr-defined]
         correlation_id=request.state.correlation_id,
@@ -148,7 +149,9 @@ async def submit(
     response.headers["Location"] = f"/v1/requests/{created.id}"
     if not is_new:
         response.headers["Idempotent-Replayed"] = "true"
-    return await _resource(request, created)
+        return await _resource(request, created)
+    # What was just sealed is answered from the submission itself, not opened again.
+    return RequestResource.of(created, details.model_dump(mode="json"))
 
 
 @router.get("/requests/{request_id}", response_model=RequestResource, responses=problems(404))

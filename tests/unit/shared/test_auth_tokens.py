@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from shared.auth.errors import AuthenticationError
 from shared.auth.principal import Principal, Role
-from shared.auth.tokens import JwksVerifier, SharedKeyVerifier, issue_token
+from shared.auth.tokens import JwksVerifier, RememberingVerifier, SharedKeyVerifier, issue_token
 
 KEY = b"k" * 48
 ISSUER = AUDIENCE = "mla-tracker"
@@ -116,3 +116,50 @@ async def test_a_jwks_verifier_takes_the_providers_rs256_and_refuses_a_shared_ke
     assert await jwks.verify(good) == OPERATOR
     # An HMAC token must never verify against a public key (algorithm confusion).
     await refused(signed(), jwks)
+
+
+class _Counting:
+    def __init__(self) -> None:
+        self.checks = 0
+
+    async def verify(self, token: str) -> Principal:
+        self.checks += 1
+        return await verifier().verify(token)
+
+
+async def test_a_token_that_verified_is_remembered_until_it_expires() -> None:
+    inner, now = _Counting(), [datetime.now(UTC).timestamp()]
+    remembering = RememberingVerifier(inner, seconds=600, clock=lambda: now[0])
+    token = signed(lifetime=timedelta(minutes=5))
+
+    assert await remembering.verify(token) == OPERATOR
+    assert await remembering.verify(token) == OPERATOR
+    assert inner.checks == 1
+    now[0] += 5 * 60 + 31  # past its expiry and the clocks' leeway: checked again
+    await remembering.verify(token)  # (the check itself runs on the real clock)
+    assert inner.checks == 2
+
+
+async def test_a_remembered_token_is_checked_again_after_a_while_and_refusals_never_stick() -> None:
+    inner, now = _Counting(), [datetime.now(UTC).timestamp()]
+    remembering = RememberingVerifier(inner, seconds=60, clock=lambda: now[0])
+    token = signed(lifetime=timedelta(hours=1))
+    await remembering.verify(token)
+    now[0] += 61  # a key withdrawn meanwhile would refuse it now
+    await remembering.verify(token)
+    assert inner.checks == 2
+
+    forged = signed(key=b"o" * 48)
+    await refused(forged, remembering)
+    await refused(forged, remembering)
+    assert inner.checks == 4
+
+
+async def test_it_remembers_a_bounded_number_of_tokens() -> None:
+    inner = _Counting()
+    remembering = RememberingVerifier(inner, size=2)
+    first, *others = [signed() for _ in range(3)]
+    for token in (first, *others):
+        await remembering.verify(token)
+    await remembering.verify(first)  # the longest remembered was let go
+    assert inner.checks == 4
