@@ -35,11 +35,10 @@ import sqlalchemy as sa
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.backoff import Backoff
-from shared.db import is_transient
+from shared.db import driver, is_transient, quoted
 from shared.dead_letters import DeadLetters
 from shared.event_handlers import BatchHandler, Interest, everything
 from shared.events.catalogue import Payload, read_payload
@@ -91,7 +90,13 @@ class EventConsumer:
         on_commit: Callable[[], None] | None = None,
     ) -> None:
         self._sessions = sessions
-        self._processed = processed
+        # The keys of a batch in one statement, the same text whatever its size (prepared
+        # once per connection), on the driver's connection (shared.db.driver).
+        self._record = (
+            f"INSERT INTO {quoted(processed)} (event_key, type) "
+            "SELECT * FROM unnest($1::varchar[], $2::varchar[]) "
+            "ON CONFLICT DO NOTHING RETURNING event_key"
+        )
         self._handler = handler
         self._interest = interest
         self._settings = settings
@@ -292,11 +297,12 @@ class EventConsumer:
 
     async def _record_all(self, session: AsyncSession, events: list[CloudEvent]) -> set[str]:
         """Record the events' keys, in one statement; those that were not recorded before."""
-        recorded = await session.scalars(
-            insert(self._processed).on_conflict_do_nothing().returning(self._processed.c.event_key),
-            [{"event_key": event.dedup_key, "type": event.type} for event in events],
+        recorded = await (await driver(session)).fetch(
+            self._record,
+            [event.dedup_key for event in events],
+            [event.type for event in events],
         )
-        return set(recorded)
+        return {row[0] for row in recorded}
 
     def _counted(self, event: CloudEvent, outcome: str) -> None:
         EVENTS_CONSUMED.labels(event.type, outcome).inc()
@@ -347,13 +353,7 @@ class EventConsumer:
 
     async def _handle_once(self, event: CloudEvent, payload: Payload) -> str:
         async with self._sessions() as session, session.begin():
-            recorded = await session.scalar(
-                insert(self._processed)
-                .values(event_key=event.dedup_key, type=event.type)
-                .on_conflict_do_nothing()
-                .returning(self._processed.c.event_key)
-            )
-            if recorded is None:
+            if not await self._record_all(session, [event]):
                 return "duplicate"
             await self._handler(session, [(event, payload)])
             published = wrote_outbox(session)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
 import sqlalchemy.event
 import sqlalchemy.exc
@@ -23,6 +24,8 @@ from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 TRANSIENT_DB_ERRORS: tuple[type[BaseException], ...] = (
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
+    # Raised by the driver itself, for the statements run on its connection (`driver`).
+    asyncpg.exceptions.ConnectionDoesNotExistError,
     ConnectionError,
     OSError,
     TimeoutError,
@@ -37,12 +40,14 @@ _UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03")
 
 def is_transient(exc: BaseException) -> bool:
     """True when `exc` is an outage of the database (retry), not a fault of the work."""
+    error: BaseException | None = exc  # the driver's own, from a statement run on it
     if isinstance(exc, sqlalchemy.exc.DBAPIError):
         if exc.connection_invalidated:
             return True
-        state = _sqlstate(exc.orig)
-        if state is not None and state.startswith(_UNAVAILABLE_STATES):
-            return True
+        error = exc.orig
+    state = _sqlstate(error)
+    if state is not None and state.startswith(_UNAVAILABLE_STATES):
+        return True
     return isinstance(exc, TRANSIENT_DB_ERRORS)
 
 
@@ -155,3 +160,28 @@ def any_of(values: Sequence[str]) -> sa.ColumnElement[Any]:
     the driver prepares) is the same however many values there are; `IN` takes one
     parameter per value."""
     return sa.any_(sa.bindparam(None, list(values), type_=ARRAY(sa.Text)))
+
+
+async def driver(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under the session's transaction. The statements every event
+    runs (recording it as processed, loading and appending a stream) go to it directly, in
+    the same transaction: through the session, compiling, executing and reading them back
+    took about as much of a service's CPU as everything else it did for the event. A jsonb
+    value goes in as its JSON text and comes out decoded (the engine's codecs)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    # SQLAlchemy's adapter sends BEGIN with the first statement it runs itself: a statement
+    # run here first would otherwise commit on its own. Started as the adapter would; an
+    # adapter without these (another SQLAlchemy) gets a first statement of its own instead.
+    adapter: Any = raw.dbapi_connection
+    if not (hasattr(adapter, "_transaction") and hasattr(adapter, "_start_transaction")):
+        await session.execute(sa.text("SELECT 1"))
+    elif adapter._transaction is None and not adapter.autocommit:
+        await adapter._start_transaction()
+    found: asyncpg.Connection = raw.driver_connection
+    return found
+
+
+def quoted(table: sa.Table) -> str:
+    """The table's name as a statement written by hand names it."""
+    return ".".join(f'"{part}"' for part in (table.schema, table.name) if part)

@@ -13,11 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import asyncpg
 import sqlalchemy as sa
-import sqlalchemy.exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import driver, quoted
 from shared.events.envelope import CloudEvent
 
 
@@ -78,22 +79,18 @@ class EventStore:
     def __init__(self, events: sa.Table, outbox: sa.Table) -> None:
         self._events = events
         self._outbox = outbox
-        self._append, self._append_and_publish = _append_statements(events, outbox)
+        self._statements = _statements(events, outbox)
 
     async def load(self, session: AsyncSession, stream_id: str) -> list[StoredEvent]:
         """Every event of a stream, oldest first."""
-        rows = await session.execute(
-            sa.select(self._events)
-            .where(self._events.c.stream_id == stream_id)
-            .order_by(self._events.c.version)
-        )
+        rows = await (await driver(session)).fetch(self._statements.load, stream_id)
         return [
             StoredEvent(
-                position=row.position,
-                stream_id=row.stream_id,
-                version=row.version,
-                event=CloudEvent.model_validate(row.envelope),
-                recorded_at=row.recorded_at,
+                position=row["position"],
+                stream_id=stream_id,
+                version=row["version"],
+                event=CloudEvent.model_validate(row["envelope"]),
+                recorded_at=row["recorded_at"],
             )
             for row in rows
         ]
@@ -122,28 +119,28 @@ class EventStore:
             if callable(publish)
             else (encoded if publish else [])
         )
-        parameters: dict[str, object] = {
-            "stream_id": stream_id,
-            "versions": list(range(expected_version + 1, expected_version + len(events) + 1)),
-            "ids": [event.id for event in events],
-            "types": [event.type for event in events],
-            "envelopes": [body.decode() for _, body in encoded],
-        }
-        if outgoing:
-            parameters |= {
-                "out_ids": [e.id for e, _ in outgoing],
-                "out_keys": [e.subject for e, _ in outgoing],
-                "out_types": [e.type for e, _ in outgoing],
-                "bodies": [body for _, body in outgoing],
-            }
+        arguments: list[object] = [
+            stream_id,
+            list(range(expected_version + 1, expected_version + len(events) + 1)),
+            [event.id for event in events],
+            [event.type for event in events],
+            [body.decode() for _, body in encoded],
+        ]
         if outgoing:
             _wrote_outbox(session)
+            arguments += [
+                [e.id for e, _ in outgoing],
+                [e.subject for e, _ in outgoing],
+                [e.type for e, _ in outgoing],
+                [body for _, body in outgoing],
+            ]
+        statements = self._statements
         try:
-            await session.execute(
-                self._append_and_publish if outgoing else self._append, parameters
+            await (await driver(session)).execute(
+                statements.append_and_publish if outgoing else statements.append, *arguments
             )
-        except sqlalchemy.exc.IntegrityError as exc:
-            if "uq_events_stream_version" in str(exc.orig):
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name == "uq_events_stream_version":
                 raise ConcurrencyError(stream_id, expected_version) from exc
             raise
         return expected_version + len(events)
@@ -162,10 +159,6 @@ def wrote_outbox(session: AsyncSession) -> bool:
 
 def _wrote_outbox(session: AsyncSession) -> None:
     session.info[_OUTBOX_WRITTEN] = True
-
-
-def _quoted(table: sa.Table) -> str:
-    return ".".join(f'"{part}"' for part in (table.schema, table.name) if part)
 
 
 def _outbox_rows(events: Sequence[CloudEvent]) -> list[dict[str, object]]:
@@ -205,28 +198,39 @@ async def requeue_history(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-@functools.cache
-def _append_statements(events: sa.Table, outbox: sa.Table) -> tuple[sa.TextClause, sa.TextClause]:
-    """The append, and the append with its outbox rows, built once per pair of tables (a
-    repository, and with it an event store, is made for every command; building the text
-    clauses again each time was a fiftieth of a service's time under load).
+@dataclass(frozen=True)
+class _Statements:
+    load: str
+    append: str
+    append_and_publish: str
 
-    One statement, one round trip, for any number of events: the events, and in a CTE their
-    outbox rows, each column an array. A conflict on the version refuses both (the caller's
-    transaction is then spent: it rolls back, and the command decides again on what the
-    other writer appended). The same text whatever the count, so it is prepared once per
-    connection (a multi-row VALUES is compiled every time)."""
-    append = sa.text(
-        f"INSERT INTO {_quoted(events)} (stream_id, version, event_id, type, envelope) "
-        "SELECT CAST(:stream_id AS varchar), v, i, t, CAST(e AS jsonb) FROM unnest("
-        "CAST(:versions AS integer[]), CAST(:ids AS varchar[]), CAST(:types AS varchar[]), "
-        "CAST(:envelopes AS text[])) AS appended(v, i, t, e)"
+
+@functools.cache
+def _statements(events: sa.Table, outbox: sa.Table) -> _Statements:
+    """The store's statements, written once per pair of tables and run on the driver's
+    connection (`shared.db.driver`).
+
+    An append is one statement, one round trip, for any number of events: the events, and
+    in a CTE their outbox rows, each column an array. A conflict on the version refuses
+    both (the caller's transaction is then spent: it rolls back, and the command decides
+    again on what the other writer appended). The same text whatever the count, so it is
+    prepared once per connection (a multi-row VALUES would be another statement for every
+    count)."""
+    append = (
+        f"INSERT INTO {quoted(events)} (stream_id, version, event_id, type, envelope) "
+        "SELECT $1::varchar, v, i, t, e::jsonb FROM unnest("
+        "$2::integer[], $3::varchar[], $4::varchar[], $5::text[]) AS appended(v, i, t, e)"
     )
-    append_and_publish = sa.text(
-        f"WITH appended AS ({append.text}) "
-        f"INSERT INTO {_quoted(outbox)} (event_id, key, type, body) "
-        "SELECT i, k, t, b FROM unnest(CAST(:out_ids AS varchar[]), "
-        "CAST(:out_keys AS varchar[]), CAST(:out_types AS varchar[]), "
-        "CAST(:bodies AS bytea[])) AS published(i, k, t, b)"
+    return _Statements(
+        load=(
+            f"SELECT position, version, envelope, recorded_at FROM {quoted(events)} "
+            "WHERE stream_id = $1 ORDER BY version"
+        ),
+        append=append,
+        append_and_publish=(
+            f"WITH appended AS ({append}) "
+            f"INSERT INTO {quoted(outbox)} (event_id, key, type, body) "
+            "SELECT i, k, t, b FROM unnest($6::varchar[], $7::varchar[], $8::varchar[], "
+            "$9::bytea[]) AS published(i, k, t, b)"
+        ),
     )
-    return append, append_and_publish

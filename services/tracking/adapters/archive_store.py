@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from services.tracking.adapters.driver import consume_in_thread, driver_connection
+from services.tracking.adapters.driver import consume_in_thread
 from services.tracking.adapters.tables import archive, checkpoints
 from services.tracking.domain.archive import (
     GENESIS,
@@ -28,6 +28,7 @@ from services.tracking.domain.archive import (
     canonical_bytes,
     chain_hash,
 )
+from shared.db import driver
 from shared.events.envelope import CloudEvent
 
 ARCHIVE_LOCK = zlib.crc32(b"tracking:archive")
@@ -50,6 +51,15 @@ _SHARE_SQL = (
     "SELECT position, prev_hash, hash, body FROM archive WHERE position > $1 AND position <= $2 "
     f"AND {share_condition(3, 'subject')} ORDER BY position LIMIT $5"
 )
+# Written by hand and run on the driver's connection: they run for every batch of events
+# tracking takes in (through the session, each cost as much again in compiling and reading).
+_LOCK_SQL = "SELECT pg_advisory_xact_lock($1)"
+_HEAD_SQL = "SELECT position, hash FROM archive ORDER BY position DESC LIMIT 1"
+_APPEND_SQL = (
+    "INSERT INTO archive (position, event_id, source, type, subject, time, body, prev_hash, hash) "
+    "SELECT * FROM unnest($1::bigint[], $2::varchar[], $3::varchar[], $4::varchar[], "
+    "$5::varchar[], $6::timestamptz[], $7::bytea[], $8::bytea[], $9::bytea[])"
+)
 _T = TypeVar("_T")
 
 
@@ -59,15 +69,19 @@ class ArchiveStore:
 
     async def lock(self) -> None:
         """Hold the archive's writer lock until the transaction ends."""
-        await self._session.execute(sa.select(sa.func.pg_advisory_xact_lock(ARCHIVE_LOCK)))
+        await (await driver(self._session)).execute(_LOCK_SQL, ARCHIVE_LOCK)
 
     async def append_all(self, events: Sequence[CloudEvent]) -> list[Entry]:
         """Chain the events, in order, onto the head of the archive: the lock taken and the
         head read once, the entries inserted in one statement. The head read here stays the
-        head until the transaction ends: the lock keeps every other writer out until then."""
-        await self.lock()
-        position, head_hash = await self.head()
-        entries, rows = [], []
+        head until the transaction ends: the lock keeps every other writer out until then.
+        (Two statements, not one: a statement's snapshot is taken as it starts, before a
+        lock it waits for inside, and would miss the head the last holder wrote.)"""
+        connection = await driver(self._session)
+        await connection.execute(_LOCK_SQL, ARCHIVE_LOCK)
+        position, head_hash = await self._head(connection)
+        entries: list[Entry] = []
+        columns: list[list[Any]] = [[] for _ in range(9)]
         for event in events:
             body = canonical_bytes(event.model_dump(mode="json", exclude_none=True))
             entry = Entry(
@@ -78,31 +92,29 @@ class ArchiveStore:
             )
             position, head_hash = entry.position, entry.hash
             entries.append(entry)
-            rows.append(
-                {
-                    "position": entry.position,
-                    "event_id": event.id,
-                    "source": event.source,
-                    "type": event.type,
-                    "subject": event.subject,
-                    "time": event.time,
-                    "body": entry.body,
-                    "prev_hash": entry.prev_hash,
-                    "hash": entry.hash,
-                }
+            row = (
+                entry.position,
+                event.id,
+                event.source,
+                event.type,
+                event.subject,
+                event.time,
+                entry.body,
+                entry.prev_hash,
+                entry.hash,
             )
-        await self._session.execute(sa.insert(archive), rows)
+            for column, value in zip(columns, row, strict=True):
+                column.append(value)
+        await connection.execute(_APPEND_SQL, *columns)
         return entries
 
     async def head(self) -> tuple[int, bytes]:
-        row = (
-            await self._session.execute(
-                sa.select(archive.c.position, archive.c.hash)
-                .order_by(archive.c.position.desc())
-                .limit(1)
-            )
-        ).first()
-        return (row.position, row.hash) if row else (0, GENESIS)
+        return await self._head(await driver(self._session))
+
+    @staticmethod
+    async def _head(connection: Any) -> tuple[int, bytes]:
+        row = await connection.fetchrow(_HEAD_SQL)
+        return (row["position"], row["hash"]) if row else (0, GENESIS)
 
     async def entries(
         self,
@@ -114,7 +126,7 @@ class ArchiveStore:
     ) -> AsyncGenerator[list[Entry], None]:
         """The archive in position order, a page at a time (keyset paging: constant memory);
         with `share` (k, n), only the entries of the k-th of n shares of the requests."""
-        connection = await driver_connection(self._session)
+        connection = await driver(self._session)
         position, last = from_position - 1, until_position or 2**63 - 1
         sql, parameters = (_PAGE_SQL, [page]) if share is None else (_SHARE_SQL, [*share, page])
         while rows := await connection.fetch(sql, position, last, *parameters):

@@ -1,6 +1,6 @@
-"""The bulk paths under a session: its asyncpg connection (for COPY, and for reading a
-million rows without building a SQLAlchemy row for each), and CPU-bound work over pages of
-rows done in a worker thread, so that the event loop stays free to answer health checks
+"""The bulk paths: CPU-bound work over pages of rows (read on the session's asyncpg
+connection, `shared.db.driver`, without building a SQLAlchemy row for each) done in a
+worker thread, so that the event loop stays free to answer health checks
 and keep the consumer's heartbeat while it runs."""
 
 from __future__ import annotations
@@ -8,22 +8,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Callable, Iterator
 from concurrent.futures import Future
-from typing import Any, TypeVar
-
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import TypeVar
 
 _Item = TypeVar("_Item")
 _Result = TypeVar("_Result")
-
-
-async def driver_connection(session: AsyncSession) -> Any:
-    """The session's asyncpg connection, inside the session's transaction."""
-    # SQLAlchemy begins the transaction with the first statement it runs itself; one runs
-    # here so that what is done on the driver is part of it (and ON COMMIT DROP means it).
-    await session.execute(sa.select(1))
-    connection = await session.connection()
-    return (await connection.get_raw_connection()).driver_connection
 
 
 async def consume_in_thread(

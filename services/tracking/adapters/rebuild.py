@@ -17,11 +17,11 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.tracking.adapters.archive_store import share_condition
-from services.tracking.adapters.driver import driver_connection
 from services.tracking.adapters.read_model import row_of
 from services.tracking.adapters.tables import deadlines, requests
 from services.tracking.domain.deadline_plan import PlannedDeadline
 from services.tracking.domain.view import RequestView
+from shared.db import driver
 
 REQUEST_COLUMNS = tuple(c.name for c in requests.columns)
 DEADLINE_COLUMNS = tuple(c.name for c in deadlines.columns)
@@ -57,7 +57,7 @@ async def live_views(
     """Every live view as (request id, JSON text), a page at a time, in no particular
     order; with `share` (k, n), only those of the k-th of n shares of the requests (as the
     archive's shares: `archive_store.share_condition`)."""
-    connection = await driver_connection(session)
+    connection = await driver(session)
     # One scan through a cursor (in the session's transaction): pages by keyset would sort
     # the share's rows again for every page.
     where, parameters = ("", ()) if share is None else (f" WHERE {share_condition(1)}", share)
@@ -118,10 +118,10 @@ class Rebuild:
         return changed
 
     async def _copy(self, table: str, records: Iterable[tuple[Any, ...]], columns: Any) -> None:
-        connection = await driver_connection(self._session)
+        connection = await driver(self._session)
         await connection.copy_records_to_table(table, records=records, columns=list(columns))
 
     async def _execute(self, sql: str) -> str:
-        connection = await driver_connection(self._session)
+        connection = await driver(self._session)
         status: str = await connection.execute(sql)
         return status
