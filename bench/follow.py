@@ -82,6 +82,12 @@ class ArchiveFollower(Follower):
     async def _run(self) -> None:
         connection = await asyncpg.connect(self._url)
         try:
+            # Planned at every look: a plan kept from the first looks, made while `requests`
+            # was a few pages, read the status by scanning the whole table, once for every
+            # entry seen (measured: 900 scans and 310,000 rows read by PostgreSQL in 23 s at
+            # 25 requests/s, counted against the system); planned afresh, it is a lookup by
+            # the key once the table has grown.
+            await connection.execute("SET plan_cache_mode = force_custom_plan")
             look = await connection.prepare(
                 # The status looked up per entry, by the requests' key; the next thousand
                 # positions said as a range (they run without gaps): as a join with

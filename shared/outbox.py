@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import zlib
 from collections.abc import Awaitable, Callable
+from typing import NamedTuple
 
 import sqlalchemy as sa
 import structlog
@@ -22,7 +23,7 @@ from aiokafka.partitioner import murmur2
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.backoff import Backoff
-from shared.db import is_transient
+from shared.db import driver, is_transient, quoted
 from shared.events.envelope import CONTENT_TYPE
 from shared.kafka import (
     TRANSIENT_KAFKA_ERRORS,
@@ -37,6 +38,16 @@ from shared.settings import ServiceSettings
 log = structlog.get_logger("shared.outbox")
 
 BATCH_SIZE = 500
+_LOCK_SQL = "SELECT pg_try_advisory_xact_lock($1)"
+
+
+class _Row(NamedTuple):
+    id: int
+    key: str
+    type: str
+    body: bytes
+
+
 # How often a relay asks the broker whether it still holds what it acknowledged.
 LOG_CHECK_SECONDS = 5.0
 
@@ -56,6 +67,8 @@ class OutboxRelay:
     ) -> None:
         self._sessions = sessions
         self._outbox = outbox
+        self._select_sql = f"SELECT id, key, type, body FROM {quoted(outbox)} ORDER BY id LIMIT $1"
+        self._delete_sql = f"DELETE FROM {quoted(outbox)} WHERE id = ANY($1::bigint[])"
         self._settings = settings
         self._producer_factory = producer_factory
         self._producer: AIOKafkaProducer | None = None
@@ -106,16 +119,11 @@ class OutboxRelay:
         """Publish up to one batch of outbox rows; returns how many were published."""
         producer = await self._ensure_producer()
         async with self._sessions() as session, session.begin():
-            locked = await session.scalar(
-                sa.select(sa.func.pg_try_advisory_xact_lock(self._lock_key))
-            )
-            if not locked:
+            # On the driver's connection: a relay looks at its outbox after every command.
+            connection = await driver(session)
+            if not await connection.fetchval(_LOCK_SQL, self._lock_key):
                 return 0  # another instance of this service is publishing
-            rows = (
-                await session.execute(
-                    sa.select(self._outbox).order_by(self._outbox.c.id).limit(BATCH_SIZE)
-                )
-            ).all()
+            rows = [_Row(*row) for row in await connection.fetch(self._select_sql, BATCH_SIZE)]
             if not rows:
                 return 0
             partitions = await self._partitions(producer)
@@ -150,9 +158,7 @@ class OutboxRelay:
                 # An offset given again: the broker started a new log since the last batch,
                 # and what was published before it is gone (queued again by `_heal`).
                 self._log_lost = True
-            await session.execute(
-                sa.delete(self._outbox).where(self._outbox.c.id.in_([row.id for row in rows]))
-            )
+            await connection.execute(self._delete_sql, [row.id for row in rows])
         OUTBOX_PUBLISHED.inc(len(rows))
         log.debug("outbox.published", count=len(rows))
         return len(rows)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify.adapters.deliveries import DeliveryRepository, NewDelivery
 from services.notify.adapters.delivery_log import DeliveryFilter, DeliveryLog
+from services.notify.adapters.inbox import keep_in_inbox
 from services.notify.adapters.requests import RequestFactsRepository
 from services.notify.adapters.subscriptions import SubscriptionRepository
 from services.notify.adapters.tables import inbox
@@ -37,19 +38,7 @@ async def take_in(
     delivery per subscription that wants each event, all in the consumer's transaction (the
     one that records the events as processed), so that a crash loses no delivery and a
     redelivery adds none. A batch is read and written table by table, one statement each."""
-    await session.execute(
-        sa.insert(inbox),
-        [
-            {
-                "event_key": event.dedup_key,
-                "request_id": payload.request_id,
-                "type": event.type,
-                "time": event.time,
-                "envelope": event.to_bytes(),
-            }
-            for event, payload in events
-        ],
-    )
+    await keep_in_inbox(session, events)
     facts_repo = RequestFactsRepository(session)
     facts = await facts_repo.get_all(payload.request_id for _, payload in events)
     subscriptions = await SubscriptionRepository(session).wanting(event.type for event, _ in events)

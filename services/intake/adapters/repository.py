@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.adapters.tables import domestic_reference_seq, events, idempotency_keys, outbox
 from services.intake.domain.errors import RequestNotFoundError
 from services.intake.domain.request import AssistanceRequest
+from shared.db import driver, quoted
 from shared.events.catalogue import (
     CLOSED,
     PERSONAL_DATA_ERASED,
@@ -21,6 +21,14 @@ from shared.eventstore import EventStore, requeue_history
 
 # What an erased request's idempotency print becomes: no SHA-256 hex digest equals it.
 ERASED_FINGERPRINT = "erased"
+
+_NEXT_NUMBER = f"SELECT nextval('{domestic_reference_seq.name}')"
+# The key claimed and, only when it was not claimed before, a number taken.
+_CLAIM_AND_NUMBER = (
+    f"WITH claimed AS (INSERT INTO {quoted(idempotency_keys)} (key, fingerprint, request_id) "
+    "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING key) "
+    f"SELECT nextval('{domestic_reference_seq.name}') FROM claimed"
+)
 
 # The event types intake owns: only these leave through the outbox.
 OWNED = frozenset({RECEIVED, WITHDRAWN, CLOSED, PERSONAL_DATA_ERASED})
@@ -64,20 +72,12 @@ class RequestRepository:
         the body), the key is recorded for `request_id` in the same statement, and None
         comes back, no number taken, when the key was already used: one round trip for
         what a submission asks of the database before it appends."""
+        connection = await driver(self._session)  # every submission runs it
         if claiming is None:
-            number = await self._session.scalar(sa.select(domestic_reference_seq.next_value()))
+            number = await connection.fetchval(_NEXT_NUMBER)
         else:
             key, fingerprint = claiming
-            claimed = (
-                insert(idempotency_keys)
-                .values(key=key, fingerprint=fingerprint, request_id=request_id)
-                .on_conflict_do_nothing()
-                .returning(idempotency_keys.c.key)
-                .cte("claimed")
-            )
-            number = await self._session.scalar(
-                sa.select(domestic_reference_seq.next_value()).select_from(claimed)
-            )
+            number = await connection.fetchval(_CLAIM_AND_NUMBER, key, fingerprint, request_id)
             if number is None:
                 return None
         return f"{prefix}-{year}-{number:06d}"

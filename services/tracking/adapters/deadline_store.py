@@ -12,7 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.tracking.adapters.tables import deadline_alerts, deadlines, requests
 from services.tracking.domain.deadline_plan import PlannedDeadline
-from shared.db import any_of
+from shared.db import driver
+
+_REMOVE = "DELETE FROM deadlines WHERE request_id = ANY($1::varchar[])"
+_INSERT = (
+    "INSERT INTO deadlines (deadline_id, request_id, kind, due, due_soon_at, basis, rule_id, "
+    "confirmed, met) SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], "
+    "$4::timestamptz[], $5::timestamptz[], $6::text[], $7::varchar[], $8::boolean[], "
+    "$9::boolean[])"
+)
 
 
 class DeadlineStore:
@@ -21,27 +29,24 @@ class DeadlineStore:
 
     async def replace_all(self, planned: Mapping[str, Sequence[PlannedDeadline]]) -> None:
         """The deadlines of each request as planned now: one statement to remove those of
-        every request, one to insert them all."""
-        await self._session.execute(
-            sa.delete(deadlines).where(deadlines.c.request_id == any_of(list(planned)))
-        )
-        rows = [
-            {
-                "deadline_id": d.id,
-                "request_id": d.request_id,
-                "kind": d.kind,
-                "due": d.due,
-                "due_soon_at": d.due_soon_at,
-                "basis": d.basis,
-                "rule_id": d.rule_id,
-                "confirmed": d.confirmed,
-                "met": d.satisfied,
-            }
-            for each in planned.values()
-            for d in each
-        ]
-        if rows:
-            await self._session.execute(sa.insert(deadlines), rows)
+        every request, one to insert them all (on the driver's connection: the projector
+        runs them for every batch)."""
+        connection = await driver(self._session)
+        await connection.execute(_REMOVE, list(planned))
+        every = [d for each in planned.values() for d in each]
+        if every:
+            await connection.execute(
+                _INSERT,
+                [d.id for d in every],
+                [d.request_id for d in every],
+                [d.kind for d in every],
+                [d.due for d in every],
+                [d.due_soon_at for d in every],
+                [d.basis for d in every],
+                [d.rule_id for d in every],
+                [d.confirmed for d in every],
+                [d.satisfied for d in every],
+            )
 
     async def of_request(self, request_id: str, now: datetime) -> list[dict[str, Any]]:
         rows = await self._session.execute(

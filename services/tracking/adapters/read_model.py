@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.tracking.adapters.tables import requests
 from services.tracking.domain.view import RequestView, from_document, to_document
-from shared.db import any_of
+from shared.db import driver
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def search_text(view: RequestView) -> str:
     return " ".join(p for p in parts if p).lower()
 
 
-def _upsert_all() -> sa.TextClause:
+def _upsert_all() -> str:
     """The views' rows inserted, or every column of them replaced, all in one statement:
     the rows go as one JSON array, read back into rows of `requests` by PostgreSQL. One
     statement, not one per view, because the tallies behind the statistics are kept by
@@ -50,14 +50,19 @@ def _upsert_all() -> sa.TextClause:
     names = [c.name for c in requests.columns]
     columns = ", ".join(names)
     replaced = ", ".join(f"{name} = EXCLUDED.{name}" for name in names if name != "request_id")
-    return sa.text(
+    return (
         f"INSERT INTO requests ({columns}) SELECT {columns} "
-        "FROM jsonb_populate_recordset(NULL::requests, CAST(CAST(:rows AS text) AS jsonb)) "
+        "FROM jsonb_populate_recordset(NULL::requests, CAST(CAST($1 AS text) AS jsonb)) "
         f"ON CONFLICT (request_id) DO UPDATE SET {replaced}"
     )
 
 
 _UPSERT_ALL = _upsert_all()
+# Run for every batch the projector takes in, on the driver's connection (shared.db.driver).
+_VIEWS_FOR_UPDATE = (
+    "SELECT request_id, view FROM requests WHERE request_id = ANY($1::varchar[]) "
+    "ORDER BY request_id FOR UPDATE"
+)
 
 
 class ReadModel:
@@ -73,20 +78,16 @@ class ReadModel:
         """The views of these requests (those tracking has), locked until the transaction
         ends; locked in the order of their ids, as every writer locks them, so that two
         writers never wait for each other."""
-        rows = await self._session.execute(
-            sa.select(requests.c.request_id, requests.c.view)
-            .where(requests.c.request_id == any_of(sorted(set(request_ids))))
-            .order_by(requests.c.request_id)
-            .with_for_update()
-        )
-        return {row.request_id: from_document(row.view) for row in rows}
+        connection = await driver(self._session)
+        rows = await connection.fetch(_VIEWS_FOR_UPDATE, sorted(set(request_ids)))
+        return {row["request_id"]: from_document(row["view"]) for row in rows}
 
     async def save_all(
         self, saved: Sequence[tuple[RequestView, datetime | None, datetime | None]]
     ) -> None:
         """Each view (of a request once at most) with its next due time and due-soon mark."""
         rows = orjson.dumps([row_of(*each) for each in saved])
-        await self._session.execute(_UPSERT_ALL, {"rows": rows.decode()})
+        await (await driver(self._session)).execute(_UPSERT_ALL, rows.decode())
 
     async def page(
         self,
