@@ -56,3 +56,29 @@ async def test_a_connection_returned_a_moment_ago_is_handed_out_unchecked() -> N
         assert await _backend_pid(engine) != first
     finally:
         await engine.dispose()
+
+
+async def test_what_runs_on_the_driver_is_part_of_the_sessions_transaction() -> None:
+    url = await fresh_database("intake")
+    engine = db.create_engine(url, pool_size=1)
+    sessions = db.session_factory(engine)
+    statement = "INSERT INTO idempotency_keys (key, fingerprint, request_id) VALUES ($1, 'f', 'r')"
+
+    async def kept(key: str) -> bool:
+        async with sessions() as session:
+            found = await session.scalar(
+                sa.text("SELECT count(*) FROM idempotency_keys WHERE key = :key"), {"key": key}
+            )
+            return bool(found)
+
+    try:
+        # The driver's statement first: the transaction must have begun under it.
+        async with sessions() as session, session.begin():
+            await (await db.driver(session)).execute(statement, "rolled-back")
+            await session.rollback()
+        async with sessions() as session, session.begin():
+            await (await db.driver(session)).execute(statement, "committed")
+        assert not await kept("rolled-back")
+        assert await kept("committed")
+    finally:
+        await engine.dispose()
