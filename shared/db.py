@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any
 
 import asyncpg
+import orjson
 import sqlalchemy as sa
 import sqlalchemy.event
 import sqlalchemy.exc
@@ -72,9 +73,22 @@ def create_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
     type introspection, tens of milliseconds: a pool that opened more for a burst and
     closed them when returned was, under load, opening and closing connections all the
     time (the key vault's 5, a hundred in a minute), each one slowing the others."""
-    engine = _create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_recycle=1800)
+    engine = _create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_recycle=1800,
+        # Every jsonb value in and out (events' envelopes, tracking's views, notify's facts)
+        # through orjson, several times faster than the standard library's json.
+        json_serializer=_json_text,
+        json_deserializer=orjson.loads,
+    )
     _ping_when_idle(engine)
     return engine
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _ping_when_idle(engine: AsyncEngine) -> None:

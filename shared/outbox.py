@@ -38,7 +38,6 @@ from shared.settings import ServiceSettings
 log = structlog.get_logger("shared.outbox")
 
 BATCH_SIZE = 500
-_LOCK_SQL = "SELECT pg_try_advisory_xact_lock($1)"
 
 
 class _Row(NamedTuple):
@@ -67,8 +66,11 @@ class OutboxRelay:
     ) -> None:
         self._sessions = sessions
         self._outbox = outbox
-        self._select_sql = f"SELECT id, key, type, body FROM {quoted(outbox)} ORDER BY id LIMIT $1"
-        self._delete_sql = f"DELETE FROM {quoted(outbox)} WHERE id = ANY($1::bigint[])"
+        self._take_sql = (
+            "WITH mine AS (SELECT pg_try_advisory_xact_lock($1) AS held) "
+            f"DELETE FROM {quoted(outbox)} WHERE id IN (SELECT id FROM {quoted(outbox)}, mine "
+            "WHERE mine.held ORDER BY id LIMIT $2) RETURNING id, key, type, body"
+        )
         self._settings = settings
         self._producer_factory = producer_factory
         self._producer: AIOKafkaProducer | None = None
@@ -119,11 +121,13 @@ class OutboxRelay:
         """Publish up to one batch of outbox rows; returns how many were published."""
         producer = await self._ensure_producer()
         async with self._sessions() as session, session.begin():
-            # On the driver's connection: a relay looks at its outbox after every command.
+            # On the driver's connection, one statement: a relay looks at its outbox after
+            # every command. The rows are taken out at once and published before the commit:
+            # a failure rolls the transaction back and puts them back, in their place. None
+            # when another instance of this service holds the lock (it is publishing).
             connection = await driver(session)
-            if not await connection.fetchval(_LOCK_SQL, self._lock_key):
-                return 0  # another instance of this service is publishing
-            rows = [_Row(*row) for row in await connection.fetch(self._select_sql, BATCH_SIZE)]
+            taken = await connection.fetch(self._take_sql, self._lock_key, BATCH_SIZE)
+            rows = sorted((_Row(*row) for row in taken), key=lambda row: row.id)
             if not rows:
                 return 0
             partitions = await self._partitions(producer)
@@ -158,7 +162,6 @@ class OutboxRelay:
                 # An offset given again: the broker started a new log since the last batch,
                 # and what was published before it is gone (queued again by `_heal`).
                 self._log_lost = True
-            await connection.execute(self._delete_sql, [row.id for row in rows])
         OUTBOX_PUBLISHED.inc(len(rows))
         log.debug("outbox.published", count=len(rows))
         return len(rows)
