@@ -29,6 +29,19 @@ def test_a_server_going_down_or_coming_up_is_waited_out(error: Exception) -> Non
     assert is_transient(wrapped(error))
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator"),
+        asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle"),
+    ],
+)
+def test_the_same_raised_by_the_driver_itself_is_waited_out(error: Exception) -> None:
+    # A statement run on the driver's connection (shared.db.driver) raises it unwrapped.
+    assert is_transient(error)
+    assert not is_transient(asyncpg.exceptions.UniqueViolationError("duplicate key value"))
+
+
 def test_a_refused_connection_is_waited_out() -> None:
     assert is_transient(ConnectionRefusedError(111, "Connect call failed"))
 
