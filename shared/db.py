@@ -176,12 +176,23 @@ def any_of(values: Sequence[str]) -> sa.ColumnElement[Any]:
     return sa.any_(sa.bindparam(None, list(values), type_=ARRAY(sa.Text)))
 
 
+_DRIVER = "driver_connection"
+
+
 async def driver(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under the session's transaction. The statements every event
     runs (recording it as processed, loading and appending a stream) go to it directly, in
     the same transaction: through the session, compiling, executing and reading them back
     took about as much of a service's CPU as everything else it did for the event. A jsonb
     value goes in as its JSON text and comes out decoded (the engine's codecs)."""
+    # Kept for the rest of the transaction: a handler asks for it at every statement, and
+    # finding it through the session costs 23 µs each time. The transaction itself is the
+    # key (held here, so no later one can take its identity).
+    transaction = session.sync_session.get_transaction()
+    kept = session.info.get(_DRIVER)
+    if kept is not None and transaction is not None and kept[0] is transaction:
+        found: asyncpg.Connection = kept[1]
+        return found
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     # SQLAlchemy's adapter sends BEGIN with the first statement it runs itself: a statement
@@ -192,7 +203,8 @@ async def driver(session: AsyncSession) -> asyncpg.Connection:
         await session.execute(sa.text("SELECT 1"))
     elif adapter._transaction is None and not adapter.autocommit:
         await adapter._start_transaction()
-    found: asyncpg.Connection = raw.driver_connection
+    found = raw.driver_connection
+    session.info[_DRIVER] = (session.sync_session.get_transaction(), found)
     return found
 
 

@@ -78,7 +78,18 @@ async def test_what_runs_on_the_driver_is_part_of_the_sessions_transaction() -> 
             await session.rollback()
         async with sessions() as session, session.begin():
             await (await db.driver(session)).execute(statement, "committed")
+        # One session, one transaction after another: each its own BEGIN under the driver.
+        async with sessions() as session:
+            async with session.begin():
+                await (await db.driver(session)).execute(statement, "first")
+            async with session.begin():
+                await (await db.driver(session)).execute(statement, "second, rolled back")
+                await session.rollback()
+            async with session.begin():
+                await (await db.driver(session)).execute(statement, "third")
         assert not await kept("rolled-back")
         assert await kept("committed")
+        assert await kept("first") and await kept("third")
+        assert not await kept("second, rolled back")
     finally:
         await engine.dispose()
