@@ -77,9 +77,8 @@ class ArchiveStore:
         head until the transaction ends: the lock keeps every other writer out until then.
         (Two statements, not one: a statement's snapshot is taken as it starts, before a
         lock it waits for inside, and would miss the head the last holder wrote.)"""
-        connection = await driver(self._session)
-        await connection.execute(_LOCK_SQL, ARCHIVE_LOCK)
-        position, head_hash = await self._head(connection)
+        await self.lock()
+        position, head_hash = await self.head()
         entries: list[Entry] = []
         columns: list[list[Any]] = [[] for _ in range(9)]
         for event in events:
@@ -105,15 +104,11 @@ class ArchiveStore:
             )
             for column, value in zip(columns, row, strict=True):
                 column.append(value)
-        await connection.execute(_APPEND_SQL, *columns)
+        await (await driver(self._session)).execute(_APPEND_SQL, *columns)
         return entries
 
     async def head(self) -> tuple[int, bytes]:
-        return await self._head(await driver(self._session))
-
-    @staticmethod
-    async def _head(connection: Any) -> tuple[int, bytes]:
-        row = await connection.fetchrow(_HEAD_SQL)
+        row = await (await driver(self._session)).fetchrow(_HEAD_SQL)
         return (row["position"], row["hash"]) if row else (0, GENESIS)
 
     async def entries(
