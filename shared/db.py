@@ -7,6 +7,7 @@ unit of work commits; repositories and handlers work inside the session it gives
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 import sqlalchemy.event
 import sqlalchemy.exc
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
 # Errors that mean "the database is not reachable right now", not "this input is wrong":
@@ -169,6 +170,52 @@ class UnitOfWork:
             await session.close()
 
 
+_AUTOCOMMIT: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
+def _autocommit(engine: AsyncEngine) -> AsyncEngine:
+    """The engine's AUTOCOMMIT view (same pool), made once per engine."""
+    found = _AUTOCOMMIT.get(engine)
+    if found is None:
+        found = _AUTOCOMMIT[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return found
+
+
+class SingleStatements:
+    """Work whose every statement is a transaction of its own: a connection from the pool
+    outside any transaction, no session. A submission needs two statements and nothing
+    between them to be atomic; in a `UnitOfWork` it was four round trips (BEGIN and COMMIT
+    around them) and the session's machinery, about half of its client CPU in the database.
+
+    `on_commit` runs when the block ends without an error (statements that put events on
+    the outbox were committed: the relay's wake-up call)."""
+
+    def __init__(self, engine: AsyncEngine, on_commit: Callable[[], None] | None = None) -> None:
+        self._engine = _autocommit(engine)
+        self._on_commit = on_commit
+        self._connection: AsyncConnection | None = None
+
+    async def __aenter__(self) -> asyncpg.Connection:
+        self._connection = await self._engine.connect()
+        try:
+            return await driver_of(self._connection)
+        except BaseException:
+            await self._connection.close()
+            raise
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await connection.close()
+        if exc is None and self._on_commit is not None:
+            self._on_commit()
+
+
 def any_of(values: Sequence[str]) -> sa.ColumnElement[Any]:
     """`= any_of(values)`: one array parameter, so the statement's text (and the statement
     the driver prepares) is the same however many values there are; `IN` takes one
@@ -205,6 +252,16 @@ async def driver(session: AsyncSession) -> asyncpg.Connection:
         await adapter._start_transaction()
     found = raw.driver_connection
     session.info[_DRIVER] = (session.sync_session.get_transaction(), found)
+    return found
+
+
+async def driver_of(connection: AsyncConnection) -> asyncpg.Connection:
+    """The asyncpg connection under an AUTOCOMMIT connection, where each statement is its
+    own transaction (the key vault's single statements)."""
+    raw = await connection.get_raw_connection()
+    if not getattr(raw.dbapi_connection, "autocommit", False):
+        raise ValueError("driver_of is for AUTOCOMMIT connections; in a session use driver()")
+    found: asyncpg.Connection = raw.driver_connection
     return found
 
 

@@ -8,8 +8,9 @@ transaction, to `outbox`, which the relay empties onto the topic in order.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -112,38 +113,96 @@ class EventStore:
         """
         if not events:
             return expected_version
-        # Each envelope serialized once: stored as it is published.
-        encoded = [(event, event.to_bytes()) for event in events]
-        outgoing = (
-            [(e, body) for e, body in encoded if publish(e)]
-            if callable(publish)
-            else (encoded if publish else [])
-        )
-        arguments: list[object] = [
-            stream_id,
-            list(range(expected_version + 1, expected_version + len(events) + 1)),
-            [event.id for event in events],
-            [event.type for event in events],
-            [body.decode() for _, body in encoded],
-        ]
+        arguments, outgoing = _arguments(stream_id, expected_version, events, publish)
         if outgoing:
             _wrote_outbox(session)
-            arguments += [
-                [e.id for e, _ in outgoing],
-                [e.subject for e, _ in outgoing],
-                [e.type for e, _ in outgoing],
-                [body for _, body in outgoing],
-            ]
         statements = self._statements
-        try:
+        with _version_conflict(stream_id, expected_version):
             await (await driver(session)).execute(
                 statements.append_and_publish if outgoing else statements.append, *arguments
             )
-        except asyncpg.UniqueViolationError as exc:
-            if exc.constraint_name == "uq_events_stream_version":
-                raise ConcurrencyError(stream_id, expected_version) from exc
-            raise
         return expected_version + len(events)
+
+    async def append_alone(
+        self,
+        connection: asyncpg.Connection,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[CloudEvent],
+        *,
+        claim: Claim | None = None,
+        publish: bool | Callable[[CloudEvent], bool] = True,
+    ) -> bool:
+        """An append that is a transaction of its own: one statement, on a connection
+        outside any transaction (`shared.db.SingleStatements`), with no BEGIN and COMMIT
+        around it. With `claim`, its row is inserted first, in the same statement, and the
+        events are appended only when it was: False when its key was taken before (nothing
+        appended). Raises `ConcurrencyError` as `append` does."""
+        arguments, _ = _arguments(stream_id, expected_version, events, publish)
+        # Always the statement with the outbox (an empty one when nothing is published):
+        # one text to prepare, whatever the events.
+        while len(arguments) < 9:
+            arguments.append([])
+        statement = _claiming(
+            self._statements.append_alone,
+            claim.table if claim else None,
+            tuple(claim.values) if claim else (),
+        )
+        if claim is not None:
+            arguments += list(claim.values.values())
+        with _version_conflict(stream_id, expected_version):
+            appended: bool = await connection.fetchval(statement, *arguments)
+        return appended
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A row an append inserts before its events (an idempotency key, say): the events are
+    appended only when the row was inserted, i.e. its unique key was not taken yet."""
+
+    table: sa.Table
+    values: dict[str, object]
+
+
+def _arguments(
+    stream_id: str,
+    expected_version: int,
+    events: Sequence[CloudEvent],
+    publish: bool | Callable[[CloudEvent], bool],
+) -> tuple[list[object], bool]:
+    """The parameters of the append statements, and whether any event goes out."""
+    # Each envelope serialized once: stored as it is published.
+    encoded = [(event, event.to_bytes()) for event in events]
+    outgoing = (
+        [(e, body) for e, body in encoded if publish(e)]
+        if callable(publish)
+        else (encoded if publish else [])
+    )
+    arguments: list[object] = [
+        stream_id,
+        list(range(expected_version + 1, expected_version + len(events) + 1)),
+        [event.id for event in events],
+        [event.type for event in events],
+        [body.decode() for _, body in encoded],
+    ]
+    if outgoing:
+        arguments += [
+            [e.id for e, _ in outgoing],
+            [e.subject for e, _ in outgoing],
+            [e.type for e, _ in outgoing],
+            [body for _, body in outgoing],
+        ]
+    return arguments, bool(outgoing)
+
+
+@contextlib.contextmanager
+def _version_conflict(stream_id: str, expected_version: int) -> Iterator[None]:
+    try:
+        yield
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name == "uq_events_stream_version":
+            raise ConcurrencyError(stream_id, expected_version) from exc
+        raise
 
 
 # Set on a session whose transaction put events on the outbox: a consumer wakes the relay
@@ -203,6 +262,7 @@ class _Statements:
     load: str
     append: str
     append_and_publish: str
+    append_alone: str  # with `{guard}` where `_claiming` puts a claim's condition
 
 
 @functools.cache
@@ -221,16 +281,37 @@ def _statements(events: sa.Table, outbox: sa.Table) -> _Statements:
         "SELECT $1::varchar, v, i, t, e::jsonb FROM unnest("
         "$2::integer[], $3::varchar[], $4::varchar[], $5::text[]) AS appended(v, i, t, e)"
     )
+    publish = (
+        f"INSERT INTO {quoted(outbox)} (event_id, key, type, body) "
+        "SELECT i, k, t, b FROM unnest($6::varchar[], $7::varchar[], $8::varchar[], "
+        "$9::bytea[]) AS published(i, k, t, b)"
+    )
+    # `{guard}` is where `_claiming` puts its condition; without a claim, none.
+    alone = (
+        f"WITH appended AS ({append}{{guard}} RETURNING 1), published AS ({publish}{{guard}}) "
+        "SELECT count(*) > 0 FROM appended"
+    )
     return _Statements(
         load=(
             f"SELECT position, version, envelope, recorded_at FROM {quoted(events)} "
             "WHERE stream_id = $1 ORDER BY version"
         ),
         append=append,
-        append_and_publish=(
-            f"WITH appended AS ({append}) "
-            f"INSERT INTO {quoted(outbox)} (event_id, key, type, body) "
-            "SELECT i, k, t, b FROM unnest($6::varchar[], $7::varchar[], $8::varchar[], "
-            "$9::bytea[]) AS published(i, k, t, b)"
-        ),
+        append_and_publish=f"WITH appended AS ({append}) {publish}",
+        append_alone=alone,
     )
+
+
+@functools.cache
+def _claiming(alone: str, table: sa.Table | None, columns: tuple[str, ...]) -> str:
+    """`append_alone` with the claim's row inserted first and every insert guarded by it
+    (the claim's values are the parameters after the append's nine); as it is without."""
+    if table is None:
+        return alone.replace("{guard}", "")
+    values = ", ".join(f"${10 + n}" for n in range(len(columns)))
+    claimed = (
+        f"claimed AS (INSERT INTO {quoted(table)} ({', '.join(columns)}) VALUES ({values}) "
+        "ON CONFLICT DO NOTHING RETURNING 1)"
+    )
+    statement = alone.replace("{guard}", " WHERE EXISTS (SELECT FROM claimed)")
+    return statement.replace("WITH ", f"WITH {claimed}, ", 1)

@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.consumer import EventConsumer
-from shared.db import UnitOfWork, create_engine, session_factory
+from shared.db import SingleStatements, UnitOfWork, create_engine, session_factory
 from shared.event_handlers import BatchHandler, Interest, everything
 from shared.kafka import make_producer
 from shared.logging import configure_logging
@@ -56,6 +56,11 @@ class Runtime:
     def unit_of_work(self) -> UnitOfWork:
         """A transaction whose commit wakes the relay."""
         return UnitOfWork(self.sessions, on_commit=self.relay.wake if self.relay else None)
+
+    def single_statements(self) -> SingleStatements:
+        """Statements each its own transaction (`shared.db.SingleStatements`), the relay
+        woken after them."""
+        return SingleStatements(self.engine, on_commit=self.relay.wake if self.relay else None)
 
     def _all_workers(self) -> dict[str, Worker]:
         named: dict[str, Worker] = {}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -12,15 +11,16 @@ import orjson
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake.adapters.repository import RequestRepository
+from services.intake.adapters.repository import RequestRepository, Submissions
 from services.intake.domain.errors import IntakeError, RequestNotFoundError
 from services.intake.domain.request import AssistanceRequest, observable
 from shared.auth import Grant
-from shared.db import UnitOfWork
+from shared.db import SingleStatements, UnitOfWork
 from shared.events.catalogue import Payload, new_event
 from shared.events.envelope import CloudEvent
 from shared.events.vocabulary import ErasureGround, Outcome
 from shared.personal_data import KeyVault, seal_details
+from shared.personal_data.key_reservoir import KeyReservoir
 from shared.request.model import RequestDetails
 
 log = structlog.get_logger("intake")
@@ -38,46 +38,46 @@ def fingerprint(document: dict[str, Any]) -> str:
 
 
 async def submit_request(
+    statements: SingleStatements,
     uow: UnitOfWork,
     details: RequestDetails,
     *,
     idempotency_key: str | None,
     reference_prefix: str,
     correlation_id: str | None,
-    vault: KeyVault,
+    keys: KeyReservoir,
     authority: str | None = None,
 ) -> tuple[AssistanceRequest, bool]:
     """Receive a request from `authority` (None: the department); returns it and whether it
-    is new (False: an idempotent replay). Its personal data is sealed under a key of its own
-    before it is stored anywhere."""
+    is new (False: an idempotent replay, read in `uow`). Its personal data is sealed under
+    a key of its own before it is stored anywhere; the key's id is the request's id."""
     document = details.model_dump(mode="json")
     print_ = fingerprint(document)
     if idempotency_key:
         idempotency_key = scoped_key(authority, idempotency_key)
-    request_id = str(uuid.uuid4())
-    # The key is made (and committed in the vault) before the transaction below takes its
-    # connection, which would otherwise wait idle through the vault's commit. A key made for
-    # a request that is then not stored (a failure, an idempotent replay) stays unused:
-    # harmless, it seals nothing.
-    key = await vault.create(request_id)
-    async with uow:
-        repo = RequestRepository(uow.session)
-        now = datetime.now(UTC)
-        reference = await repo.next_domestic_reference(
-            reference_prefix,
-            now.year,
-            claiming=(idempotency_key, print_) if idempotency_key else None,
-            request_id=request_id,
+    # Made ahead and stored in the vault already. After a failure below it is not given
+    # back (whether the request was stored may be unknown): unused, it seals nothing.
+    key = await keys.take()
+    now = datetime.now(UTC)
+    async with statements as connection:
+        submissions = Submissions(connection)
+        reference = await submissions.next_domestic_reference(
+            reference_prefix, now.year, idempotency_key
         )
-        if reference is None:  # the key was used before
-            assert idempotency_key is not None
-            return await _replay(repo, idempotency_key, print_), False
-        sealed = RequestDetails.model_validate(seal_details(document, key))
-        request = AssistanceRequest.receive(request_id, reference, sealed, now, authority)
-        await repo.save(request, _envelopes(request, correlation_id, None), expected_version=0)
-        await uow.commit()
-    log.info("request.received", request_id=request_id, domestic_reference=reference)
-    return request, True
+        if reference is not None:
+            sealed = RequestDetails.model_validate(seal_details(document, key))
+            request = AssistanceRequest.receive(key.key_id, reference, sealed, now, authority)
+            claiming = (idempotency_key, print_) if idempotency_key else None
+            envelopes = _envelopes(request, correlation_id, None)
+            if await submissions.store(request, envelopes, claiming):
+                log.info("request.received", request_id=request.id, domestic_reference=reference)
+                return request, True
+    # The Idempotency-Key was used before (or, in a race, claimed meanwhile): nothing was
+    # stored under this key.
+    assert idempotency_key is not None
+    keys.give_back(key)
+    async with uow:
+        return await _replay(RequestRepository(uow.session), idempotency_key, print_), False
 
 
 def scoped_key(authority: str | None, key: str) -> str:

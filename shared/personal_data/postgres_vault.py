@@ -9,6 +9,7 @@ goes into a database or its backups.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.db import create_engine
+from shared.db import create_engine, driver_of, quoted
 from shared.personal_data.master_key import MasterKey
 from shared.personal_data.sealing import DataKey
 from shared.personal_data.vault import KeyErasedError, KeyState
@@ -38,8 +39,19 @@ data_keys = sa.Table(
 )
 
 
-# Built once, its values given as parameters: it runs on the way in of every submission.
+# Built once, its values given as parameters.
 _CREATE = insert(data_keys).on_conflict_do_nothing().returning(data_keys.c.key_id)
+# Keys made ahead (`KeyReservoir`), many rows in one statement.
+_CREATE_MANY = (
+    f"INSERT INTO {quoted(data_keys)} (key_id, wrapped, kek_id) "
+    "SELECT k, w, $3 FROM unnest($1::varchar[], $2::bytea[]) AS made(k, w) "
+    "ON CONFLICT DO NOTHING RETURNING key_id"
+)
+# Only rows that still hold their key: a tombstone is never removed.
+_DISCARD = (
+    f"DELETE FROM {quoted(data_keys)} "
+    "WHERE key_id = ANY($1::varchar[]) AND wrapped IS NOT NULL AND erased_at IS NULL"
+)
 
 
 class PostgresKeyVault:
@@ -79,6 +91,22 @@ class PostgresKeyVault:
         if existing is None:
             raise KeyErasedError(key_id)
         return existing
+
+    async def create_many(self, key_ids: Sequence[str]) -> list[DataKey]:
+        keys = [DataKey.generate(key_id) for key_id in key_ids]
+        async with self._single.connect() as connection:
+            created = await (await driver_of(connection)).fetch(
+                _CREATE_MANY,
+                [key.key_id for key in keys],
+                [self._master.wrap(key) for key in keys],
+                self._master.kek_id,
+            )
+        stored = {row["key_id"] for row in created}
+        return [key for key in keys if key.key_id in stored]
+
+    async def discard_unissued(self, key_ids: Sequence[str]) -> None:
+        async with self._single.connect() as connection:
+            await (await driver_of(connection)).execute(_DISCARD, list(key_ids))
 
     async def get(self, key_id: str) -> DataKey | None:
         async with self._single.connect() as connection:

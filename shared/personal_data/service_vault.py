@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import structlog
+
 from shared.events.catalogue import Payload, PersonalDataErased
+from shared.personal_data.key_reservoir import KeyReservoir
 from shared.personal_data.postgres_vault import PostgresKeyVault
 from shared.personal_data.request_fields import PersonalDataReader
 from shared.personal_data.settings import PersonalDataSettings, open_key_vault
 from shared.personal_data.vault import CachedKeyVault
+
+log = structlog.get_logger("key_vault")
 
 # A consumer's batch handler (shared.consumer.BatchHandler): a session and the events.
 Handler = Callable[[Any, Sequence[tuple[Any, Payload]]], Awaitable[None]]
@@ -24,11 +29,17 @@ class ServiceKeyVault:
         self._settings = settings
         self._vault: CachedKeyVault | None = None
         self._store: PostgresKeyVault | None = None
+        self._reservoir: KeyReservoir | None = None
 
     async def open(self, *_: object) -> None:
         self._vault, self._store = open_key_vault(self._settings)
 
     async def close(self) -> None:
+        if self._reservoir is not None:
+            try:
+                await self._reservoir.close()
+            except Exception as exc:  # the vault unreachable as the service stops
+                log.warning("key_reservoir.not_emptied", error=type(exc).__name__)
         if self._store is not None:
             await self._store.close()
 
@@ -37,6 +48,13 @@ class ServiceKeyVault:
         if self._vault is None:
             raise RuntimeError("the key vault is opened when the service starts")
         return self._vault
+
+    @property
+    def reservoir(self) -> KeyReservoir:
+        """The keys of the requests this process will receive (intake), made ahead."""
+        if self._reservoir is None:
+            self._reservoir = KeyReservoir(self.vault, self._settings.key_reservoir_size)
+        return self._reservoir
 
     def reader(self) -> PersonalDataReader:
         return PersonalDataReader(self.vault)

@@ -29,6 +29,8 @@ class PersonalDataSettings(ServiceSettings):
     personal_data_key_file: Path = Path(".stack/keys/personal-data.key")
     # How long a data key read from the vault is kept in memory by one process.
     key_cache_seconds: float = Field(default=30.0, ge=0)
+    # How many data keys a process that receives requests makes ahead, in one statement.
+    key_reservoir_size: int = Field(default=64, ge=1, le=10_000)
 
     @property
     def vault_url(self) -> str:

@@ -13,7 +13,7 @@ process evicts when it consumes `mla.request.personal_data_erased`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
@@ -37,6 +37,16 @@ class KeyVault(Protocol):
     async def create(self, key_id: str) -> DataKey:
         """A new data key for `key_id` (the same key again when it exists already);
         `KeyErasedError` once it has been destroyed."""
+        ...
+
+    async def create_many(self, key_ids: Sequence[str]) -> list[DataKey]:
+        """New data keys for ids never used before, stored at once; an id that was used
+        after all gets none (the list is then shorter)."""
+        ...
+
+    async def discard_unissued(self, key_ids: Sequence[str]) -> None:
+        """Remove keys made ahead that were never handed out: they sealed nothing, and
+        nothing will ever ask for them (`KeyReservoir.close`)."""
         ...
 
     async def get(self, key_id: str) -> DataKey | None:
@@ -65,6 +75,14 @@ class InMemoryKeyVault:
             return existing
         key = self._keys[key_id] = DataKey.generate(key_id)
         return key
+
+    async def create_many(self, key_ids: Sequence[str]) -> list[DataKey]:
+        return [await self.create(key_id) for key_id in key_ids if key_id not in self._keys]
+
+    async def discard_unissued(self, key_ids: Sequence[str]) -> None:
+        for key_id in key_ids:
+            if self._keys.get(key_id) is not None:  # a tombstone stays
+                del self._keys[key_id]
 
     async def get(self, key_id: str) -> DataKey | None:
         return self._keys.get(key_id)
@@ -96,6 +114,13 @@ class CachedKeyVault:
 
     async def create(self, key_id: str) -> DataKey:
         return self._keep(await self._inner.create(key_id))
+
+    async def create_many(self, key_ids: Sequence[str]) -> list[DataKey]:
+        # Not kept: made ahead, they may wait longer than the cache keeps anything.
+        return await self._inner.create_many(key_ids)
+
+    async def discard_unissued(self, key_ids: Sequence[str]) -> None:
+        await self._inner.discard_unissued(key_ids)
 
     async def get(self, key_id: str) -> DataKey | None:
         cached = self._cache.get(key_id)

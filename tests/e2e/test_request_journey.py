@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.support.api import Client, a_request
@@ -89,6 +91,23 @@ async def test_the_same_idempotency_key_makes_one_request(client: Client) -> Non
         e for e in await client.timeline(first.json()["id"]) if e["type"] == "mla.request.received"
     ]
     assert len(received) == 1
+
+
+async def test_submissions_racing_with_one_idempotency_key_make_one_request(
+    client: Client,
+) -> None:
+    body = a_request()
+    key = f"race-{body['requesting_authority']['reference']}"
+
+    answers = await asyncio.gather(*(client.submit(body, key=key) for _ in range(8)))
+
+    assert {a.status_code for a in answers} == {201}
+    assert len({a.json()["id"] for a in answers}) == 1, "every answer names the same request"
+    assert [a.headers.get("idempotent-replayed") for a in answers].count(None) == 1
+    request_id = answers[0].json()["id"]
+    await client.until_tracked(request_id, "routed")
+    timeline = await client.timeline(request_id)
+    assert [e["type"] for e in timeline].count("mla.request.received") == 1
 
 
 async def test_an_invalid_request_is_refused_field_by_field_and_nothing_is_published(

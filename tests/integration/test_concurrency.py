@@ -16,12 +16,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from services.intake.adapters.tables import events, outbox
-from shared.db import create_engine, session_factory
+from services.intake.adapters.tables import events, idempotency_keys, outbox
+from shared.db import SingleStatements, create_engine, session_factory
 from shared.events.catalogue import RequestClosed, RequestWithdrawn, new_event
 from shared.events.envelope import CloudEvent
 from shared.events.vocabulary import Outcome
-from shared.eventstore import ConcurrencyError, EventStore
+from shared.eventstore import Claim, ConcurrencyError, EventStore
 from tests.support.infra import eventually, fresh_database
 
 pytestmark = pytest.mark.integration
@@ -175,3 +175,40 @@ async def test_of_many_commands_racing_on_one_request_exactly_one_commits(
     in_outbox = await stored_ids(intake, outbox)
     assert committed[0].id in in_outbox
     assert len(in_outbox) == 2  # the stream's first event and the winner's
+
+
+# --- an append that is a transaction of its own (a submission) ------------------------------
+
+
+async def test_an_append_alone_claims_its_key_first_and_appends_nothing_when_it_was_taken(
+    intake: Intake,
+) -> None:
+    async def submit(request_id: str, key: str) -> bool:
+        first = new_event(RequestWithdrawn(request_id=request_id), source="/mla/intake")
+        claim = Claim(idempotency_keys, {"key": key, "fingerprint": "f", "request_id": request_id})
+        async with SingleStatements(intake.engine) as connection:
+            return await STORE.append_alone(connection, request_id, 0, [first], claim=claim)
+
+    ids = [str(uuid.uuid4()) for _ in range(8)]
+    stored = await asyncio.gather(*(submit(request_id, "one-key") for request_id in ids))
+
+    assert stored.count(True) == 1, stored
+    winner = ids[stored.index(True)]
+    async with intake.sessions() as session:
+        assert [await loaded_version(session, request_id) for request_id in ids].count(1) == 1
+        assert await loaded_version(session, winner) == 1
+        owner = await session.scalar(sa.select(idempotency_keys.c.request_id))
+    assert owner == winner
+    assert len(await stored_ids(intake, outbox)) == 1, "only the winner's event goes out"
+
+
+async def test_an_append_alone_on_a_version_taken_is_refused_whole(intake: Intake) -> None:
+    request_id = await a_stream(intake)
+    again = closure(request_id)
+
+    with pytest.raises(ConcurrencyError):
+        async with SingleStatements(intake.engine) as connection:
+            await STORE.append_alone(connection, request_id, 0, [again])
+
+    assert again.id not in await stored_ids(intake, events)
+    assert again.id not in await stored_ids(intake, outbox)

@@ -41,6 +41,21 @@ class KeyVaultContract:
             await vault.create("request-1")
         assert await vault.get("request-2") is not None, "other requests keep their keys"
 
+    async def test_keys_made_ahead_are_stored_at_once_and_the_unissued_can_be_removed(
+        self, vault: KeyVault
+    ) -> None:
+        await vault.create("request-1")
+        await vault.destroy("request-1", NOW)
+
+        made = await vault.create_many(["ahead-1", "ahead-2", "request-1"])
+
+        assert [key.key_id for key in made] == ["ahead-1", "ahead-2"], "a used id gets none"
+        assert await vault.get("ahead-2") == made[1]
+        await vault.discard_unissued(["ahead-2", "request-1"])
+        assert await vault.state("ahead-2") is KeyState.UNKNOWN
+        assert await vault.get("ahead-1") == made[0]
+        assert await vault.state("request-1") is KeyState.ERASED, "a tombstone stays"
+
     async def test_a_request_without_a_key_can_be_marked_erased(self, vault: KeyVault) -> None:
         assert await vault.destroy("received-before-sealing", NOW) is False
         assert await vault.state("received-before-sealing") is KeyState.ERASED

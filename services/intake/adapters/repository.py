@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.adapters.tables import domestic_reference_seq, events, idempotency_keys, outbox
 from services.intake.domain.errors import RequestNotFoundError
 from services.intake.domain.request import AssistanceRequest
-from shared.db import driver, quoted
+from shared.db import quoted
 from shared.events.catalogue import (
     CLOSED,
     PERSONAL_DATA_ERASED,
@@ -17,17 +18,15 @@ from shared.events.catalogue import (
     read_payload,
 )
 from shared.events.envelope import CloudEvent
-from shared.eventstore import EventStore, requeue_history
+from shared.eventstore import Claim, EventStore, requeue_history
 
 # What an erased request's idempotency print becomes: no SHA-256 hex digest equals it.
 ERASED_FINGERPRINT = "erased"
 
 _NEXT_NUMBER = f"SELECT nextval('{domestic_reference_seq.name}')"
-# The key claimed and, only when it was not claimed before, a number taken.
-_CLAIM_AND_NUMBER = (
-    f"WITH claimed AS (INSERT INTO {quoted(idempotency_keys)} (key, fingerprint, request_id) "
-    "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING key) "
-    f"SELECT nextval('{domestic_reference_seq.name}') FROM claimed"
+# A number, unless the Idempotency-Key was used before (no row then, no number taken).
+_NUMBER_UNLESS_USED = (
+    f"{_NEXT_NUMBER} WHERE NOT EXISTS (SELECT FROM {quoted(idempotency_keys)} WHERE key = $1)"
 )
 
 # The event types intake owns: only these leave through the outbox.
@@ -60,28 +59,6 @@ class RequestRepository:
             publish=lambda event: event.type in OWNED,
         )
 
-    async def next_domestic_reference(
-        self,
-        prefix: str,
-        year: int,
-        *,
-        claiming: tuple[str, str] | None = None,
-        request_id: str | None = None,
-    ) -> str | None:
-        """The next domestic reference. With `claiming` (an Idempotency-Key and the print of
-        the body), the key is recorded for `request_id` in the same statement, and None
-        comes back, no number taken, when the key was already used: one round trip for
-        what a submission asks of the database before it appends."""
-        connection = await driver(self._session)  # every submission runs it
-        if claiming is None:
-            number = await connection.fetchval(_NEXT_NUMBER)
-        else:
-            key, fingerprint = claiming
-            number = await connection.fetchval(_CLAIM_AND_NUMBER, key, fingerprint, request_id)
-            if number is None:
-                return None
-        return f"{prefix}-{year}-{number:06d}"
-
     async def forget_fingerprint(self, request_id: str) -> None:
         """Blank the print of an erased request's body: a hash of its personal data would let
         whoever holds a guess of that data confirm it. A retry with the same key is refused
@@ -102,6 +79,56 @@ class RequestRepository:
             )
         ).first()
         return (row.fingerprint, row.request_id) if row else None
+
+
+class Submissions:
+    """A new request stored in two statements, each a transaction of its own, on a
+    connection outside any transaction (`shared.db.SingleStatements`): its number, then its
+    events with its Idempotency-Key claimed. Nothing between the two needs to be atomic: a
+    number taken for a request that is then not stored is a gap, as a rolled-back
+    transaction leaves one."""
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self._connection = connection
+        self._store = EventStore(events, outbox)
+
+    async def next_domestic_reference(
+        self, prefix: str, year: int, idempotency_key: str | None
+    ) -> str | None:
+        """The next domestic reference; None, no number taken, when `idempotency_key` was
+        used before."""
+        if idempotency_key is None:
+            number = await self._connection.fetchval(_NEXT_NUMBER)
+        else:
+            number = await self._connection.fetchval(_NUMBER_UNLESS_USED, idempotency_key)
+            if number is None:
+                return None
+        return f"{prefix}-{year}-{number:06d}"
+
+    async def store(
+        self,
+        request: AssistanceRequest,
+        new_events: list[CloudEvent],
+        claiming: tuple[str, str] | None,
+    ) -> bool:
+        """The new request's events, appended and published; with `claiming` (an
+        Idempotency-Key and the print of the body) the key recorded for it in the same
+        statement. False, nothing stored, when another submission claimed the key first."""
+        claim = None
+        if claiming is not None:
+            key, fingerprint = claiming
+            claim = Claim(
+                idempotency_keys,
+                {"key": key, "fingerprint": fingerprint, "request_id": request.id},
+            )
+        return await self._store.append_alone(
+            self._connection,
+            request.id,
+            0,
+            new_events,
+            claim=claim,
+            publish=lambda event: event.type in OWNED,
+        )
 
 
 async def requeue_owned_history(session: AsyncSession) -> int:

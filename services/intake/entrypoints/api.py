@@ -138,12 +138,13 @@ async def submit(
     runtime = _runtime(request)
     details = to_details(body)
     created, is_new = await handlers.submit_request(
+        runtime.single_statements(),
         runtime.unit_of_work(),
         details,
         idempotency_key=idempotency_key,
         reference_prefix=runtime.settings.reference_prefix,  # type: ignore[attr-defined]
         correlation_id=request.state.correlation_id,
-        vault=_keys(request).vault,
+        keys=_keys(request).reservoir,
         authority=grant.authority,
     )
     response.headers["Location"] = f"/v1/requests/{created.id}"
