@@ -129,11 +129,14 @@ class EventConsumer:
         try:
             while not self._stopping.is_set():
                 batches = await self._consumer.getmany(timeout_ms=500, max_records=200)
+                # Every partition's messages of the fetch in one stream, each partition's in
+                # its order: a transaction takes what arrived together whatever partitions
+                # it came from. (At 100 requests/s a fetch brings a message or two from each
+                # of several partitions; a transaction per partition was one per event.)
+                arrived = [(tp, each) for tp, messages in batches.items() for each in messages]
                 size = self._settings.consumer_batch_size
-                for tp, messages in batches.items():
-                    for start in range(0, len(messages), size):
-                        if not await self._process_together(tp, messages[start : start + size]):
-                            break
+                for start in range(0, len(arrived), size):
+                    await self._process_together(arrived[start : start + size])
                 if clock() - last_commit < every:
                     continue
                 last_commit = clock()
@@ -234,25 +237,25 @@ class EventConsumer:
                 await self._wait(backoff.next_delay(), reason=type(exc).__name__)
 
     async def _process_together(
-        self, tp: TopicPartition, messages: list[ConsumerRecord[bytes, bytes]]
-    ) -> bool:
-        """Messages of one partition, in order: in one transaction when they are several
-        and all handled without an error, else one at a time. False when a rebalance gave
-        the partition to another member meanwhile: the rest of the batch is its to handle,
-        from the offset committed then."""
+        self, arrived: list[tuple[TopicPartition, ConsumerRecord[bytes, bytes]]]
+    ) -> None:
+        """Messages, each partition's in its order: in one transaction when they are several
+        and all handled without an error, else one at a time. The messages of a partition a
+        rebalance gave to another member meanwhile are left: they are its to handle, from
+        the offset committed then."""
         assert self._consumer is not None
-        if tp not in self._consumer.assignment():
-            return False
-        parsed = _parsed(messages) if len(messages) > 1 else None
+        assignment = self._consumer.assignment()
+        mine = [(tp, message) for tp, message in arrived if tp in assignment]
+        parsed = _parsed([message for _, message in mine]) if len(mine) > 1 else None
         if parsed is not None and await self._handle_together(parsed):
-            self._done(tp, messages[-1])
-            return True
-        for message in messages:
+            for tp, message in mine:  # in order: each partition's last one stays
+                self._done(tp, message)
+            return
+        for tp, message in mine:
             if tp not in self._consumer.assignment():
-                return False
+                continue
             await self._process(message)
             self._done(tp, message)
-        return True
 
     def _done(self, tp: TopicPartition, message: ConsumerRecord[bytes, bytes]) -> None:
         self.positions[tp] = message.offset + 1

@@ -54,8 +54,9 @@ class ServiceSettings(BaseSettings):
     # requests/s as fast as 10 ms and a third cheaper for the broker; an idle consumer asks
     # 40 times a second. With Kafka, where it costs latency nothing, deploy/ sets 500.
     consumer_fetch_max_wait_ms: int = Field(default=25, ge=1, le=10_000)
-    # How many messages of one partition the consumer handles in one transaction, when they
-    # arrived together (1: each in its own). A failure in one takes the batch one by one.
+    # How many messages the consumer handles in one transaction, when they arrived together
+    # (from any of its partitions; 1: each in its own). A failure in one takes the batch one
+    # by one.
     consumer_batch_size: int = Field(default=100, ge=1, le=1000)
     # How often a consumer commits its offsets to the broker (also before a rebalance and at
     # stop). Committing after every fetch cost a request to the broker's coordinator for

@@ -272,6 +272,34 @@ async def test_a_member_that_lost_partitions_mid_batch_keeps_committing_its_own(
     assert await count_effects(sessions) == 12
 
 
+async def test_messages_of_several_partitions_fetched_together_share_one_transaction(
+    kafka: str, database: tuple[object, object]
+) -> None:
+    _, sessions = database
+    topic = await fresh_topic(kafka, partitions=3)
+    await publish_to(
+        kafka, topic, {p: [withdrawal(f"req-{p}-{n}") for n in range(3)] for p in (0, 1, 2)}
+    )
+    transaction_of: dict[str, int] = {}
+
+    async def note_transaction(session: object, event: CloudEvent, payload: Payload) -> None:
+        await record_effect(session, event, payload)
+        txid = await session.scalar(sa.text("SELECT txid_current()"))  # type: ignore[attr-defined]
+        transaction_of[payload.request_id] = txid
+
+    consumer = member(sessions, settings_for(kafka, topic), handler=note_transaction)
+    await run_until(consumer, lambda: _at_least(sessions, 9), "the nine handled")
+
+    partitions_in = {}
+    for request_id, txid in transaction_of.items():
+        partitions_in.setdefault(txid, set()).add(request_id.split("-")[1])
+    assert max(len(p) for p in partitions_in.values()) > 1, partitions_in
+    # Each partition's events were still handled in their order.
+    for p in (0, 1, 2):
+        order = [transaction_of[f"req-{p}-{n}"] for n in range(3)]
+        assert order == sorted(order), order
+
+
 async def publish_to(kafka: str, topic: str, values: dict[int, list[bytes]]) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=kafka)
     await producer.start()

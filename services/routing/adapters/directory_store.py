@@ -17,6 +17,7 @@ from services.routing.adapters.tables import directory_versions
 from services.routing.domain.codec import directory_from_dict, directory_to_dict
 from services.routing.domain.directory import Directory
 from services.routing.domain.seed import seed_directory
+from shared.db import driver, quoted
 from shared.eventstore import ConcurrencyError
 
 
@@ -27,6 +28,9 @@ def seed_document() -> dict[str, object]:
     return data
 
 
+_CURRENT_VERSION = f"SELECT max(version) FROM {quoted(directory_versions)}"
+
+
 class DirectoryStore:
     """Reads and writes directory versions; caches the parsed current version."""
 
@@ -34,7 +38,9 @@ class DirectoryStore:
         self._cached: Directory | None = None
 
     async def current(self, session: AsyncSession) -> Directory:
-        version = await session.scalar(sa.select(sa.func.max(directory_versions.c.version)))
+        # Asked at every request routed: a written statement on the driver's connection
+        # (through the session, building and compiling it cost more than running it).
+        version = await (await driver(session)).fetchval(_CURRENT_VERSION)
         if version is None:
             raise LookupError("the office directory is empty: it is seeded when routing starts")
         if self._cached is None or self._cached.version != version:
