@@ -6,9 +6,10 @@ unit of work commits; repositories and handlers work inside the session it gives
 
 from __future__ import annotations
 
+import contextlib
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 import sqlalchemy.event
 import sqlalchemy.exc
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
 # Errors that mean "the database is not reachable right now", not "this input is wrong":
@@ -26,8 +27,12 @@ from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 TRANSIENT_DB_ERRORS: tuple[type[BaseException], ...] = (
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
-    # Raised by the driver itself, for the statements run on its connection (`driver`).
+    # Raised by the driver itself, for the statements run on its connection (`driver`,
+    # `autocommit_driver`): a connection lost, or closed under the statement.
     asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+    # The driver's state broken by a statement cut off on a lost connection.
+    asyncpg.exceptions.InternalClientError,
     ConnectionError,
     OSError,
     TimeoutError,
@@ -191,17 +196,13 @@ class SingleStatements:
     the outbox were committed: the relay's wake-up call)."""
 
     def __init__(self, engine: AsyncEngine, on_commit: Callable[[], None] | None = None) -> None:
-        self._engine = _autocommit(engine)
+        self._engine = engine
         self._on_commit = on_commit
-        self._connection: AsyncConnection | None = None
+        self._held: contextlib.AbstractAsyncContextManager[asyncpg.Connection] | None = None
 
     async def __aenter__(self) -> asyncpg.Connection:
-        self._connection = await self._engine.connect()
-        try:
-            return await driver_of(self._connection)
-        except BaseException:
-            await self._connection.close()
-            raise
+        self._held = autocommit_driver(self._engine)
+        return await self._held.__aenter__()
 
     async def __aexit__(
         self,
@@ -209,9 +210,9 @@ class SingleStatements:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            await connection.close()
+        held, self._held = self._held, None
+        if held is not None:
+            await held.__aexit__(exc_type, exc, tb)
         if exc is None and self._on_commit is not None:
             self._on_commit()
 
@@ -255,14 +256,21 @@ async def driver(session: AsyncSession) -> asyncpg.Connection:
     return found
 
 
-async def driver_of(connection: AsyncConnection) -> asyncpg.Connection:
-    """The asyncpg connection under an AUTOCOMMIT connection, where each statement is its
-    own transaction (the key vault's single statements)."""
-    raw = await connection.get_raw_connection()
-    if not getattr(raw.dbapi_connection, "autocommit", False):
-        raise ValueError("driver_of is for AUTOCOMMIT connections; in a session use driver()")
-    found: asyncpg.Connection = raw.driver_connection
-    return found
+@contextlib.asynccontextmanager
+async def autocommit_driver(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection's asyncpg connection, outside any transaction: each statement is
+    its own. A failure other than the server's answer to a statement (the connection lost,
+    a statement cut off halfway) discards the connection instead of returning it: the pool
+    notices a lost connection only through its own statements, and these are not."""
+    async with _autocommit(engine).connect() as connection:
+        raw = await connection.get_raw_connection()
+        found: asyncpg.Connection = raw.driver_connection
+        try:
+            yield found
+        except BaseException as exc:
+            if not isinstance(exc, asyncpg.PostgresError) or found.is_closed():
+                await connection.invalidate()
+            raise
 
 
 def quoted(table: sa.Table) -> str:

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
+import sqlalchemy.exc
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.db import is_transient
+from shared.db import TRANSIENT_DB_ERRORS, is_transient
 from shared.eventstore import ConcurrencyError
 from shared.security_headers import secure
 
@@ -180,3 +182,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             response.headers[CORRELATION_HEADER] = correlation_id
         secure(response.headers)
         return response
+
+    # The database's errors by their own classes too: Starlette answers those inside the
+    # middleware, and the outage is told once, as a warning. Caught as `Exception` only, the
+    # handler's answer went out and the error was raised again, logged by the server with
+    # its whole traceback, for every request of an outage.
+    for kind in (*TRANSIENT_DB_ERRORS, sqlalchemy.exc.DBAPIError, asyncpg.PostgresError):
+        app.add_exception_handler(kind, _unexpected)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.db import create_engine, driver_of, quoted
+from shared.db import autocommit_driver, create_engine, quoted
 from shared.personal_data.master_key import MasterKey
 from shared.personal_data.sealing import DataKey
 from shared.personal_data.vault import KeyErasedError, KeyState
@@ -94,8 +94,8 @@ class PostgresKeyVault:
 
     async def create_many(self, key_ids: Sequence[str]) -> list[DataKey]:
         keys = [DataKey.generate(key_id) for key_id in key_ids]
-        async with self._single.connect() as connection:
-            created = await (await driver_of(connection)).fetch(
+        async with autocommit_driver(self._engine) as connection:
+            created = await connection.fetch(
                 _CREATE_MANY,
                 [key.key_id for key in keys],
                 [self._master.wrap(key) for key in keys],
@@ -105,8 +105,8 @@ class PostgresKeyVault:
         return [key for key in keys if key.key_id in stored]
 
     async def discard_unissued(self, key_ids: Sequence[str]) -> None:
-        async with self._single.connect() as connection:
-            await (await driver_of(connection)).execute(_DISCARD, list(key_ids))
+        async with autocommit_driver(self._engine) as connection:
+            await connection.execute(_DISCARD, list(key_ids))
 
     async def get(self, key_id: str) -> DataKey | None:
         async with self._single.connect() as connection:

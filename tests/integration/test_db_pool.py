@@ -3,6 +3,7 @@ away while it lay idle is replaced before anyone uses it; a busy pool is not che
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -91,5 +92,41 @@ async def test_what_runs_on_the_driver_is_part_of_the_sessions_transaction() -> 
         assert await kept("committed")
         assert await kept("first") and await kept("third")
         assert not await kept("second, rolled back")
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connection_lost_under_single_statements_is_not_handed_out_again() -> None:
+    # Statements run on the driver's connection outside any transaction (a submission's):
+    # the pool cannot see their failures, so the lost connection is discarded by hand.
+    url = await fresh_database("intake")
+    engine = db.create_engine(url, pool_size=1)
+    try:
+        async with db.autocommit_driver(engine) as connection:
+            first = await connection.fetchval("SELECT pg_backend_pid()")
+        await _terminate(url, first)
+
+        with pytest.raises(Exception) as failed:
+            async with db.autocommit_driver(engine) as connection:
+                await connection.fetchval("SELECT 1")
+        assert db.is_transient(failed.value), repr(failed.value)
+
+        async with db.autocommit_driver(engine) as connection:
+            assert await connection.fetchval("SELECT pg_backend_pid()") != first
+    finally:
+        await engine.dispose()
+
+
+async def test_a_refused_statement_leaves_its_connection_in_the_pool() -> None:
+    url = await fresh_database("intake")
+    engine = db.create_engine(url, pool_size=1)
+    try:
+        async with db.autocommit_driver(engine) as connection:
+            first = await connection.fetchval("SELECT pg_backend_pid()")
+        with pytest.raises(asyncpg.PostgresError):
+            async with db.autocommit_driver(engine) as connection:
+                await connection.execute("SELECT 1/0")
+        async with db.autocommit_driver(engine) as connection:
+            assert await connection.fetchval("SELECT pg_backend_pid()") == first
     finally:
         await engine.dispose()

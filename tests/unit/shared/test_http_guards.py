@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import httpx
 import sqlalchemy.exc
 from fastapi import FastAPI
@@ -32,11 +33,16 @@ def an_app(**settings: Any) -> FastAPI:
     async def broken() -> None:
         raise sqlalchemy.exc.ProgrammingError(SQL, {"id": "Dragan Example"}, Exception("boom"))
 
+    @app.get("/v1/unavailable")
+    async def unavailable() -> None:
+        raise asyncpg.exceptions.InterfaceError("connection is closed")
+
     return app
 
 
-def client(**settings: Any) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(an_app(**settings), raise_app_exceptions=False)
+def client(*, raise_app_exceptions: bool = False, **settings: Any) -> httpx.AsyncClient:
+    app = an_app(**settings)
+    transport = httpx.ASGITransport(app, raise_app_exceptions=raise_app_exceptions)
     return httpx.AsyncClient(transport=transport, base_url="http://service")
 
 
@@ -103,6 +109,19 @@ async def test_a_database_error_is_a_500_problem_without_sql_trace_or_data() -> 
     assert response.headers["X-Correlation-ID"] == "case-42"
     for leak in ("SELECT", "secret_column", "Dragan", "Traceback", "ProgrammingError", "boom"):
         assert leak not in response.text
+
+
+async def test_a_lost_database_connection_is_a_503_to_retry_and_is_handled_not_raised() -> None:
+    # Raised again after the answer, the error would reach the server, which logs it with
+    # its whole traceback for every request of an outage: the client here would see it.
+    service = client(raise_app_exceptions=True)
+
+    response = await service.get("/v1/unavailable", headers={"X-Correlation-ID": "case-43"})
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.headers["X-Correlation-ID"] == "case-43"
+    assert "connection is closed" not in response.text
 
 
 async def test_a_correlation_id_that_could_forge_a_log_line_is_replaced() -> None:
