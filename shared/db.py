@@ -186,37 +186,6 @@ def _autocommit(engine: AsyncEngine) -> AsyncEngine:
     return found
 
 
-class SingleStatements:
-    """Work whose every statement is a transaction of its own: a connection from the pool
-    outside any transaction, no session. A submission needs two statements and nothing
-    between them to be atomic; in a `UnitOfWork` it was four round trips (BEGIN and COMMIT
-    around them) and the session's machinery, about half of its client CPU in the database.
-
-    `on_commit` runs when the block ends without an error (statements that put events on
-    the outbox were committed: the relay's wake-up call)."""
-
-    def __init__(self, engine: AsyncEngine, on_commit: Callable[[], None] | None = None) -> None:
-        self._engine = engine
-        self._on_commit = on_commit
-        self._held: contextlib.AbstractAsyncContextManager[asyncpg.Connection] | None = None
-
-    async def __aenter__(self) -> asyncpg.Connection:
-        self._held = autocommit_driver(self._engine)
-        return await self._held.__aenter__()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        held, self._held = self._held, None
-        if held is not None:
-            await held.__aexit__(exc_type, exc, tb)
-        if exc is None and self._on_commit is not None:
-            self._on_commit()
-
-
 def any_of(values: Sequence[str]) -> sa.ColumnElement[Any]:
     """`= any_of(values)`: one array parameter, so the statement's text (and the statement
     the driver prepares) is the same however many values there are; `IN` takes one
@@ -259,9 +228,12 @@ async def driver(session: AsyncSession) -> asyncpg.Connection:
 @contextlib.asynccontextmanager
 async def autocommit_driver(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
     """A pooled connection's asyncpg connection, outside any transaction: each statement is
-    its own. A failure other than the server's answer to a statement (the connection lost,
-    a statement cut off halfway) discards the connection instead of returning it: the pool
-    notices a lost connection only through its own statements, and these are not."""
+    its own. For work of one or two statements of which none needs another to be atomic (a
+    submission): in a `UnitOfWork` that was two round trips more (BEGIN and COMMIT) and the
+    session's machinery, about half of its client CPU in the database. A failure other than
+    the server's answer to a statement (the connection lost, a statement cut off halfway)
+    discards the connection instead of returning it: the pool notices a lost connection
+    only through its own statements, and these are not."""
     async with _autocommit(engine).connect() as connection:
         raw = await connection.get_raw_connection()
         found: asyncpg.Connection = raw.driver_connection

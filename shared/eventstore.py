@@ -134,7 +134,7 @@ class EventStore:
         publish: bool | Callable[[CloudEvent], bool] = True,
     ) -> bool:
         """An append that is a transaction of its own: one statement, on a connection
-        outside any transaction (`shared.db.SingleStatements`), with no BEGIN and COMMIT
+        outside any transaction (`shared.db.autocommit_driver`), with no BEGIN and COMMIT
         around it. With `claim`, its row is inserted first, in the same statement, and the
         events are appended only when it was: False when its key was taken before (nothing
         appended). Raises `ConcurrencyError` as `append` does."""

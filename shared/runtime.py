@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import asyncpg
 import sqlalchemy as sa
 import structlog
 import uvicorn
@@ -21,7 +22,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.consumer import EventConsumer
-from shared.db import SingleStatements, UnitOfWork, create_engine, session_factory
+from shared.db import UnitOfWork, autocommit_driver, create_engine, session_factory
 from shared.event_handlers import BatchHandler, Interest, everything
 from shared.kafka import make_producer
 from shared.logging import configure_logging
@@ -57,10 +58,15 @@ class Runtime:
         """A transaction whose commit wakes the relay."""
         return UnitOfWork(self.sessions, on_commit=self.relay.wake if self.relay else None)
 
-    def single_statements(self) -> SingleStatements:
-        """Statements each its own transaction (`shared.db.SingleStatements`), the relay
-        woken after them."""
-        return SingleStatements(self.engine, on_commit=self.relay.wake if self.relay else None)
+    @asynccontextmanager
+    async def single_statements(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection whose statements are each a transaction of its own
+        (`shared.db.autocommit_driver`); the relay is woken when the block ends without an
+        error (what it put on the outbox is committed)."""
+        async with autocommit_driver(self.engine) as connection:
+            yield connection
+        if self.relay is not None:
+            self.relay.wake()
 
     def _all_workers(self) -> dict[str, Worker]:
         named: dict[str, Worker] = {}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import orjson
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +17,7 @@ from services.intake.adapters.repository import RequestRepository, Submissions
 from services.intake.domain.errors import IntakeError, RequestNotFoundError
 from services.intake.domain.request import AssistanceRequest, observable
 from shared.auth import Grant
-from shared.db import SingleStatements, UnitOfWork
+from shared.db import UnitOfWork
 from shared.events.catalogue import Payload, new_event
 from shared.events.envelope import CloudEvent
 from shared.events.vocabulary import ErasureGround, Outcome
@@ -38,7 +40,7 @@ def fingerprint(document: dict[str, Any]) -> str:
 
 
 async def submit_request(
-    statements: SingleStatements,
+    statements: AbstractAsyncContextManager[asyncpg.Connection],
     uow: UnitOfWork,
     details: RequestDetails,
     *,

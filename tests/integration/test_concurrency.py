@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.intake.adapters.tables import events, idempotency_keys, outbox
-from shared.db import SingleStatements, create_engine, session_factory
+from shared.db import autocommit_driver, create_engine, session_factory
 from shared.events.catalogue import RequestClosed, RequestWithdrawn, new_event
 from shared.events.envelope import CloudEvent
 from shared.events.vocabulary import Outcome
@@ -186,7 +186,7 @@ async def test_an_append_alone_claims_its_key_first_and_appends_nothing_when_it_
     async def submit(request_id: str, key: str) -> bool:
         first = new_event(RequestWithdrawn(request_id=request_id), source="/mla/intake")
         claim = Claim(idempotency_keys, {"key": key, "fingerprint": "f", "request_id": request_id})
-        async with SingleStatements(intake.engine) as connection:
+        async with autocommit_driver(intake.engine) as connection:
             return await STORE.append_alone(connection, request_id, 0, [first], claim=claim)
 
     ids = [str(uuid.uuid4()) for _ in range(8)]
@@ -207,7 +207,7 @@ async def test_an_append_alone_on_a_version_taken_is_refused_whole(intake: Intak
     again = closure(request_id)
 
     with pytest.raises(ConcurrencyError):
-        async with SingleStatements(intake.engine) as connection:
+        async with autocommit_driver(intake.engine) as connection:
             await STORE.append_alone(connection, request_id, 0, [again])
 
     assert again.id not in await stored_ids(intake, events)

@@ -83,7 +83,7 @@ class RequestRepository:
 
 class Submissions:
     """A new request stored in two statements, each a transaction of its own, on a
-    connection outside any transaction (`shared.db.SingleStatements`): its number, then its
+    connection outside any transaction (`shared.db.autocommit_driver`): its number, then its
     events with its Idempotency-Key claimed. Nothing between the two needs to be atomic: a
     number taken for a request that is then not stored is a gap, as a rolled-back
     transaction leaves one."""
