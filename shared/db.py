@@ -55,7 +55,10 @@ def is_transient(exc: BaseException) -> bool:
     state = _sqlstate(error)
     if state is not None and state.startswith(_UNAVAILABLE_STATES):
         return True
-    return isinstance(exc, TRANSIENT_DB_ERRORS)
+    # SQLAlchemy's adapter raises its own error over the driver's where a caller reaches it
+    # directly (`driver` starting the adapter's transaction on a lost connection).
+    cause = getattr(error, "__cause__", None)
+    return isinstance(exc, TRANSIENT_DB_ERRORS) or isinstance(cause, TRANSIENT_DB_ERRORS)
 
 
 def _sqlstate(error: BaseException | None) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 import sqlalchemy.exc
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
 
 from shared.db import is_transient
 
@@ -40,6 +41,15 @@ def test_the_same_raised_by_the_driver_itself_is_waited_out(error: Exception) ->
     # A statement run on the driver's connection (shared.db.driver) raises it unwrapped.
     assert is_transient(error)
     assert not is_transient(asyncpg.exceptions.UniqueViolationError("duplicate key value"))
+
+
+def test_a_lost_connection_as_the_adapter_raises_it_unwrapped_is_waited_out() -> None:
+    # Where `driver` starts the adapter's transaction itself, the adapter's own error comes
+    # out, not SQLAlchemy's wrapper of it.
+    adapter_error = AsyncAdapt_asyncpg_dbapi.InterfaceError("connection is closed")
+    adapter_error.__cause__ = asyncpg.exceptions.InterfaceError("connection is closed")
+
+    assert is_transient(adapter_error)
 
 
 def test_a_refused_connection_is_waited_out() -> None:
