@@ -116,11 +116,11 @@ class EventStore:
         arguments, outgoing = _arguments(stream_id, expected_version, events, publish)
         if outgoing:
             _wrote_outbox(session)
-        statements = self._statements
+            statement = self._statements.append_and_publish
+        else:
+            statement, arguments = self._statements.append, arguments[:5]
         with _version_conflict(stream_id, expected_version):
-            await (await driver(session)).execute(
-                statements.append_and_publish if outgoing else statements.append, *arguments
-            )
+            await (await driver(session)).execute(statement, *arguments)
         return expected_version + len(events)
 
     async def append_alone(
@@ -138,11 +138,9 @@ class EventStore:
         around it. With `claim`, its row is inserted first, in the same statement, and the
         events are appended only when it was: False when its key was taken before (nothing
         appended). Raises `ConcurrencyError` as `append` does."""
-        arguments, _ = _arguments(stream_id, expected_version, events, publish)
-        # Always the statement with the outbox (an empty one when nothing is published):
+        # Always the statement with the outbox (its arrays empty when nothing is published):
         # one text to prepare, whatever the events.
-        while len(arguments) < 9:
-            arguments.append([])
+        arguments, _ = _arguments(stream_id, expected_version, events, publish)
         statement = _claiming(
             self._statements.append_alone,
             claim.table if claim else None,
@@ -170,7 +168,8 @@ def _arguments(
     events: Sequence[CloudEvent],
     publish: bool | Callable[[CloudEvent], bool],
 ) -> tuple[list[object], bool]:
-    """The parameters of the append statements, and whether any event goes out."""
+    """The nine parameters of an append with its outbox rows (the first five without), and
+    whether any event goes out."""
     # Each envelope serialized once: stored as it is published.
     encoded = [(event, event.to_bytes()) for event in events]
     outgoing = (
@@ -185,13 +184,12 @@ def _arguments(
         [event.type for event in events],
         [body.decode() for _, body in encoded],
     ]
-    if outgoing:
-        arguments += [
-            [e.id for e, _ in outgoing],
-            [e.subject for e, _ in outgoing],
-            [e.type for e, _ in outgoing],
-            [body for _, body in outgoing],
-        ]
+    arguments += [
+        [e.id for e, _ in outgoing],
+        [e.subject for e, _ in outgoing],
+        [e.type for e, _ in outgoing],
+        [body for _, body in outgoing],
+    ]
     return arguments, bool(outgoing)
 
 

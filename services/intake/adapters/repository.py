@@ -32,14 +32,19 @@ _NUMBER_UNLESS_USED = (
 # The event types intake owns: only these leave through the outbox.
 OWNED = frozenset({RECEIVED, WITHDRAWN, CLOSED, PERSONAL_DATA_ERASED})
 
+_STORE = EventStore(events, outbox)
+
+
+def _owned(event: CloudEvent) -> bool:
+    return event.type in OWNED
+
 
 class RequestRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        self._store = EventStore(events, outbox)
 
     async def get(self, request_id: str) -> AssistanceRequest:
-        stored = await self._store.load(self._session, request_id)
+        stored = await _STORE.load(self._session, request_id)
         if not stored:
             raise RequestNotFoundError(request_id)
         request = AssistanceRequest.rehydrate(
@@ -51,12 +56,12 @@ class RequestRepository:
         self, request: AssistanceRequest, new_events: list[CloudEvent], expected_version: int
     ) -> None:
         """Append the request's new events; raises `ConcurrencyError` on a concurrent write."""
-        await self._store.append(
+        await _STORE.append(
             self._session,
             request.id,
             expected_version,
             new_events,
-            publish=lambda event: event.type in OWNED,
+            publish=_owned,
         )
 
     async def forget_fingerprint(self, request_id: str) -> None:
@@ -90,7 +95,6 @@ class Submissions:
 
     def __init__(self, connection: asyncpg.Connection) -> None:
         self._connection = connection
-        self._store = EventStore(events, outbox)
 
     async def next_domestic_reference(
         self, prefix: str, year: int, idempotency_key: str | None
@@ -121,13 +125,13 @@ class Submissions:
                 idempotency_keys,
                 {"key": key, "fingerprint": fingerprint, "request_id": request.id},
             )
-        return await self._store.append_alone(
+        return await _STORE.append_alone(
             self._connection,
             request.id,
             0,
             new_events,
             claim=claim,
-            publish=lambda event: event.type in OWNED,
+            publish=_owned,
         )
 
 
