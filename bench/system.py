@@ -33,13 +33,13 @@ from bench import append, intake_load, lifecycle
 from bench.caseload import Caseload
 from bench.follow import ArchiveFollower, Follower, StreamFollower
 from bench.http_client import Pool
-from bench.intake_load import Submissions
+from bench.intake_load import Sent, Submissions
 from bench.load import generate
 from bench.machine import describe, postgres_version
 from bench.measure import now
 from bench.resources import Sampler
 from bench.server import plain_url, postgres_server
-from bench.system_report import Latencies, SystemReport
+from bench.system_report import WINDOW_SECONDS, Latencies, SystemReport
 from bench.system_stack import HOST, Stack
 from shared.events.catalogue import ROUTED
 
@@ -147,8 +147,22 @@ async def _routed_latency(
     report.open_loop_rate = rate
     report.open_loop_intake = Latencies.of([s.latency for s in result.accepted])
     report.routed_visible = Latencies.of(visible)
+    report.routed_windows = _by_window(result.accepted, seen)
     report.routed_missing = len(result.accepted) - len(visible) + sum(result.refused.values())
     print(f"  routed visible p50/p99: {report.routed_visible.brief()}", flush=True)
+
+
+def _by_window(accepted: list[Sent], seen: dict[str, float]) -> list[tuple[int, Latencies]]:
+    """Received → routed of the requests sent in each window of the run, from its start."""
+    if not accepted:
+        return []
+    first = min(s.sent for s in accepted)
+    windows: dict[int, list[float]] = {}
+    for s in accepted:
+        if s.request_id in seen:
+            start = int((s.sent - first) // WINDOW_SECONDS) * WINDOW_SECONDS
+            windows.setdefault(start, []).append(seen[s.request_id] - s.answered)
+    return [(start, Latencies.of(windows[start])) for start in sorted(windows)]
 
 
 async def _sustained(
@@ -245,7 +259,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--lifecycle-concurrency", type=int, default=50)
     parser.add_argument("--append-events", type=int, default=10_000, help="0: skip")
     parser.add_argument("--append-writers", type=int, default=8)
-    parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--partitions", type=int, default=12)
     parser.add_argument(
         "--set",
         action="append",

@@ -32,6 +32,10 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
 
 
+# The width of the windows in which received → routed is also reported.
+WINDOW_SECONDS = 5
+
+
 @dataclass
 class Latencies:
     count: int
@@ -69,6 +73,9 @@ class SystemReport:
     open_loop_intake: Latencies | None = None
     routed_visible: Latencies | None = None
     routed_missing: int = 0
+    # The same latencies by the five seconds of the run in which the request was sent: how
+    # they move while the load lasts (the embedded broker's fetches grow dearer with its log).
+    routed_windows: list[tuple[int, Latencies]] = field(default_factory=list)
     lifecycle_rate: float = 0.0
     lifecycle_duration: Latencies | None = None
     lifecycle_count: int = 0
@@ -183,6 +190,20 @@ class SystemReport:
                 + " | ".join(f"{p.share(part):.2f}" for part in parts)
                 + " |"
                 for p in self.phases
+            ]
+        if self.routed_windows:
+            lines += [
+                "",
+                f"received → routed at {self.open_loop_rate:g} requests/s by the five seconds of"
+                " the run in which each request was sent:",
+                "",
+                "| seconds | requests | p50 | p99 | max |",
+                "|---|---:|---:|---:|---:|",
+            ]
+            lines += [
+                f"| {start}-{start + WINDOW_SECONDS} | {window.count:,} | {window.p50_ms:.0f} ms "
+                f"| {window.p99_ms:.0f} ms | {window.max_ms:.0f} ms |"
+                for start, window in self.routed_windows
             ]
         counted = [p for p in self.phases if p.requests]
         if counted:

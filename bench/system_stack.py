@@ -42,7 +42,7 @@ UNLIMITED = "1000000"
 class Stack:
     workdir: Path
     server_url: str
-    partitions: int = 6
+    partitions: int = 12
     # Settings of a service beyond the benchmark's own (name -> value, without the prefix).
     overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)

@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         "--bootstrap-servers",
         default=os.environ.get("MLA_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
     )
-    topics.add_argument("--partitions", type=int, default=6)
+    topics.add_argument("--partitions", type=int, default=12)
     test = commands.add_parser("test", help="run the test suite on a throw-away stack")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)

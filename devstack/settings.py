@@ -17,4 +17,4 @@ class StackSettings(BaseSettings):
     embedded_kafka: bool = True
     postgres_port: int = 55432
     kafka_port: int = 9092
-    partitions: int = 6
+    partitions: int = 12  # the services' TOPIC_PARTITIONS default
