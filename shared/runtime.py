@@ -9,6 +9,7 @@ and the relay (what is committed is flushed to the broker), and closes the engin
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -158,6 +159,8 @@ def lifespan_of(
         if on_start is not None:
             await on_start(runtime)
         runtime.start()
+        if getattr(app.state, "set_start_up_aside", False):
+            _set_start_up_aside()
         try:
             yield
         finally:
@@ -168,9 +171,23 @@ def lifespan_of(
     return lifespan
 
 
+def _set_start_up_aside() -> None:
+    """Put what start-up built out of the garbage collector's sight. A full collection walks
+    every object that survived two younger ones, and a service starts with a great many that
+    live as long as it does (its modules, the app, its schemas and statements): walking
+    them under load stopped a service for 60 to 130 ms at a time, one service or another
+    every five seconds or so at 100 requests/s, and every request in its hands then waited
+    as long (docs/benchmarks/system.md, change 34). Frozen, they are never walked again;
+    collections walk what came after, as before. Only in a service's own process (`serve`):
+    a process that starts many apps, as the tests do, would keep each one's garbage."""
+    gc.collect()
+    gc.freeze()
+
+
 def serve(app: FastAPI, settings: ServiceSettings, service: str) -> None:
     """Run the app under uvicorn until SIGTERM / Ctrl-C."""
     configure_logging(service, settings.log_level)
+    app.state.set_start_up_aside = True
     uvicorn.run(
         app,
         host=settings.host,
