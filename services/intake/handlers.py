@@ -14,15 +14,21 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.intake.adapters.repository import RequestRepository, Submissions
-from services.intake.domain.errors import IntakeError, RequestNotFoundError
+from services.intake.domain.errors import (
+    IntakeError,
+    RequestNotFoundError,
+    RequestTooLargeError,
+)
 from services.intake.domain.request import AssistanceRequest, observable
 from shared.auth import Grant
 from shared.db import UnitOfWork
 from shared.events.catalogue import Payload, new_event
 from shared.events.envelope import CloudEvent
 from shared.events.vocabulary import ErasureGround, Outcome
+from shared.kafka import MAX_EVENT_BYTES
 from shared.personal_data import KeyVault, seal_details
 from shared.personal_data.key_reservoir import KeyReservoir
+from shared.personal_data.sealing import DataKey
 from shared.request.model import RequestDetails
 
 log = structlog.get_logger("intake")
@@ -61,13 +67,13 @@ async def submit_request(
     # back (whether the request was stored may be unknown): unused, it seals nothing.
     key = await keys.take()
     now = datetime.now(UTC)
+    sealed = _sealed_to_publish(document, key, keys)
     async with statements as connection:
         submissions = Submissions(connection)
         reference = await submissions.next_domestic_reference(
             reference_prefix, now.year, idempotency_key
         )
         if reference is not None:
-            sealed = RequestDetails.model_validate(seal_details(document, key))
             request = AssistanceRequest.receive(key.key_id, reference, sealed, now, authority)
             claiming = (idempotency_key, print_) if idempotency_key else None
             envelopes = _envelopes(request, correlation_id, None)
@@ -80,6 +86,30 @@ async def submit_request(
     keys.give_back(key)
     async with uow:
         return await _replay(RequestRepository(uow.session), idempotency_key, print_), False
+
+
+# What a `received` event holds besides the request's details (its ids, times and the
+# CloudEvent's attributes) takes far less than this.
+_ENVELOPE_ROOM = 16 * 1024
+
+
+def _sealed_to_publish(
+    document: dict[str, Any], key: DataKey, keys: KeyReservoir
+) -> RequestDetails:
+    """The request's details sealed under `key`, refused before anything is numbered or
+    stored when its event would be larger than the topic carries: stored, it could never be
+    published, and every event intake publishes after it would wait behind it."""
+    sealed = seal_details(document, key)
+    size, limit = len(orjson.dumps(sealed)), MAX_EVENT_BYTES - _ENVELOPE_ROOM
+    if size > limit:
+        keys.give_back(key)  # it sealed nothing that is kept
+        parts = sorted(
+            ((name, len(orjson.dumps(value))) for name, value in sealed.items()),
+            key=lambda part: part[1],
+            reverse=True,
+        )
+        raise RequestTooLargeError(size, limit, parts[:3])
+    return RequestDetails.model_validate(sealed)
 
 
 def scoped_key(authority: str | None, key: str) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from typing import Any
 
 import pytest
 
@@ -144,3 +146,38 @@ async def test_a_withdrawn_request_is_closed_and_accepts_nothing_more(client: Cl
     assert withdrawn.json()["outcome"] == "withdrawn"
     view = await client.until_tracked(request_id, "closed")
     assert view["outcome"] == "withdrawn"
+
+
+def _largest_request(character: str) -> dict[str, Any]:
+    """Every free text at its longest, written in a character of `len(character.encode())`
+    bytes: a valid request whose body stays under intake's 1 MiB."""
+    body = a_request(summary_of_facts=character * 10000, urgency_reasons=character * 2000)
+    body["persons"] = [{**body["persons"][0], "name": character * 200} for _ in range(200)]
+    body["measures"] = [{**body["measures"][0], "details": character * 2000} for _ in range(100)]
+    body["offences"] = [
+        {**body["offences"][0], "qualification": character * 300} for _ in range(50)
+    ]
+    body["related_requests"] = [
+        {"reference": character * 100, "relation": character * 300} for _ in range(50)
+    ]
+    return body
+
+
+async def test_a_request_too_large_to_publish_is_refused_and_holds_nothing_up(
+    client: Client,
+) -> None:
+    # Sealed, the personal texts grow by a third: this body (0.9 MB, accepted by the body
+    # limit) would make an event larger than the broker takes.
+    too_large = _largest_request("中")
+    response = await client.submit(too_large, key=f"big-{uuid.uuid4().hex}")
+
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert "bytes" in problem["detail"] and "measures" in problem["detail"]
+
+    # Not stored, so not published: what is submitted next goes through as ever.
+    largest = (await client.submit(_largest_request("Ж"))).json()["id"]
+    after = (await client.submit(a_request())).json()["id"]
+    await client.until_tracked(largest, "routed")
+    await client.until_tracked(after, "routed")

@@ -22,6 +22,21 @@ class RequestNotFoundError(IntakeError):
         self.request_id = request_id
 
 
+class RequestTooLargeError(IntakeError):
+    """The request, sealed for storage, makes an event larger than the topic carries."""
+
+    def __init__(self, size: int, limit: int, largest: list[tuple[str, int]]) -> None:
+        parts = ", ".join(f"{name} ({length:,} bytes)" for name, length in largest)
+        super().__init__(
+            f"sealed for storage (its personal texts grow by a third), this request takes "
+            f"{size:,} bytes, and an event of the lifecycle topic holds at most {limit:,}; "
+            f"its largest parts: {parts}. Shorten them, or send part of the request as a "
+            "supplementary request (related_requests)"
+        )
+        self.size = size
+        self.limit = limit
+
+
 class PersonalDataErasedError(IntakeError):
     """The request's personal data was erased already: there is nothing left to erase."""
 

@@ -16,6 +16,7 @@ from services.intake.domain.errors import (
     IntakeError,
     PersonalDataErasedError,
     RequestNotFoundError,
+    RequestTooLargeError,
 )
 from services.intake.domain.request import AssistanceRequest
 from shared.auth import Action, Grant, authorize
@@ -134,7 +135,9 @@ async def submit(
     published as `mla.request.received`. Send an `Idempotency-Key` to retry safely: the same
     key with the same body returns the same request; with another body it is a 409.
     A requesting authority's token makes the request its own; an operator submits for the
-    department (a request received on paper)."""
+    department (a request received on paper). A request that, sealed for storage, would
+    make an event larger than the topic carries (1 MB) is refused with 413, naming its
+    largest parts."""
     runtime = _runtime(request)
     details = to_details(body)
     created, is_new = await handlers.submit_request(
@@ -255,6 +258,10 @@ def install(app: FastAPI) -> None:
                 request,
                 state=str(exc.state),
                 allowed_actions=exc.allowed,
+            )
+        if isinstance(exc, RequestTooLargeError):
+            return problem_response(
+                413, "request-too-large", "Content too large", str(exc), request
             )
         if isinstance(exc, PersonalDataErasedError):
             return problem_response(
