@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import driver, quoted
 from shared.events.envelope import CloudEvent
+from shared.kafka import MAX_EVENT_BYTES
 
 
 class ConcurrencyError(Exception):
@@ -32,6 +33,18 @@ class ConcurrencyError(Exception):
         )
         self.stream_id = stream_id
         self.expected_version = expected_version
+
+
+class EventTooLargeError(Exception):
+    """An event to publish is larger than the topic carries: stored, it could never be sent,
+    and its outbox would hold every later event behind it. Nothing of the append is kept."""
+
+    def __init__(self, event: CloudEvent, size: int) -> None:
+        super().__init__(
+            f"event {event.type} of {event.subject} takes {size:,} bytes; the topic carries "
+            f"at most {MAX_EVENT_BYTES:,}"
+        )
+        self.size = size
 
 
 def event_store_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
@@ -184,6 +197,9 @@ def _arguments(
         [event.type for event in events],
         [body.decode() for _, body in encoded],
     ]
+    for event, body in outgoing:
+        if len(body) > MAX_EVENT_BYTES:
+            raise EventTooLargeError(event, len(body))
     arguments += [
         [e.id for e, _ in outgoing],
         [e.subject for e, _ in outgoing],

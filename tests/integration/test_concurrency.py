@@ -21,7 +21,8 @@ from shared.db import autocommit_driver, create_engine, session_factory
 from shared.events.catalogue import RequestClosed, RequestWithdrawn, new_event
 from shared.events.envelope import CloudEvent
 from shared.events.vocabulary import Outcome
-from shared.eventstore import Claim, ConcurrencyError, EventStore
+from shared.eventstore import Claim, ConcurrencyError, EventStore, EventTooLargeError
+from shared.kafka import MAX_EVENT_BYTES
 from tests.support.infra import eventually, fresh_database
 
 pytestmark = pytest.mark.integration
@@ -212,3 +213,32 @@ async def test_an_append_alone_on_a_version_taken_is_refused_whole(intake: Intak
 
     assert again.id not in await stored_ids(intake, events)
     assert again.id not in await stored_ids(intake, outbox)
+
+
+async def test_an_event_too_large_to_publish_is_never_stored(intake: Intake) -> None:
+    # Stored, it could never be sent, and every event after it would wait in the outbox.
+    request_id = await a_stream(intake)
+    huge = new_event(
+        RequestWithdrawn(request_id=request_id, reason="x" * MAX_EVENT_BYTES),
+        source="/mla/intake",
+    )
+
+    with pytest.raises(EventTooLargeError, match=r"mla\.request\.withdrawn"):
+        async with intake.sessions() as session, session.begin():
+            await STORE.append(session, request_id, 1, [closure(request_id), huge])
+    with pytest.raises(EventTooLargeError):
+        async with autocommit_driver(intake.engine) as connection:
+            await STORE.append_alone(connection, request_id, 1, [huge])
+
+    assert huge.id not in await stored_ids(intake, events)
+    assert huge.id not in await stored_ids(intake, outbox)
+    assert await loaded_version_of(intake, request_id) == 1
+    # Kept without publishing (a fact observed from another service), its size is no matter.
+    async with intake.sessions() as session, session.begin():
+        await STORE.append(session, request_id, 1, [huge], publish=False)
+    assert huge.id in await stored_ids(intake, events)
+
+
+async def loaded_version_of(intake: Intake, request_id: str) -> int:
+    async with intake.sessions() as session:
+        return await loaded_version(session, request_id)
