@@ -16,10 +16,10 @@ from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 # The largest event the topic carries. Kafka's defaults take a message of up to 1 MiB (the
-# broker's `message.max.bytes`, a producer's `max.request.size`, a consumer's fetch size per
-# partition, which the embedded broker also never exceeds to return a batch): an event
-# beyond it could never be published, and it would stop its outbox, every later event
-# queued behind it. Room is left for the record batch around it.
+# broker's `message.max.bytes`, a producer's `max.request.size`, and a consumer's fetch size
+# per partition, past which the embedded broker returns no batch at all): an event beyond
+# it could never be published, and would stop its outbox with every later event behind it.
+# Room is left for the record batch around it.
 MAX_EVENT_BYTES = 1_000_000
 
 # Errors of the broker connection: the work waits and is retried, never dropped.

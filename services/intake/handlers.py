@@ -64,7 +64,8 @@ async def submit_request(
     if idempotency_key:
         idempotency_key = scoped_key(authority, idempotency_key)
     # Made ahead and stored in the vault already. After a failure below it is not given
-    # back (whether the request was stored may be unknown): unused, it seals nothing.
+    # back (whether the request was stored may be unknown): unused, it seals nothing. A
+    # request refused as too large gives it back: nothing of it was stored.
     key = await keys.take()
     now = datetime.now(UTC)
     sealed = _sealed_to_publish(document, key, keys)
