@@ -10,18 +10,24 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 import asyncpg
 import sqlalchemy as sa
+import structlog
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import driver, quoted
 from shared.events.envelope import CloudEvent
 from shared.kafka import MAX_EVENT_BYTES
+
+log = structlog.get_logger("eventstore")
+
+T = TypeVar("T")
 
 
 class ConcurrencyError(Exception):
@@ -33,6 +39,22 @@ class ConcurrencyError(Exception):
         )
         self.stream_id = stream_id
         self.expected_version = expected_version
+
+
+async def decided_afresh(command: Callable[[], Awaitable[T]], *, attempts: int = 3) -> T:
+    """Run a command (load its stream, decide, append, commit) and, when another write to
+    the stream came first, run it again on the stream as it now is, up to `attempts` times.
+    The other write is most often the service's own consumer recording what another service
+    reported meanwhile (routing's `routed` just as the requester withdraws): the command's
+    rules are checked again on the state it now meets, as a caller answered 409 would do,
+    and a command the new state forbids is refused with that state. The `ConcurrencyError`
+    of the last attempt stands."""
+    for attempt in range(1, attempts):
+        try:
+            return await command()
+        except ConcurrencyError as exc:
+            log.info("command.decided_again", stream_id=exc.stream_id, attempt=attempt)
+    return await command()
 
 
 class EventTooLargeError(Exception):

@@ -25,6 +25,7 @@ from shared.db import UnitOfWork
 from shared.events.catalogue import Payload, new_event
 from shared.events.envelope import CloudEvent
 from shared.events.vocabulary import ErasureGround, Outcome
+from shared.eventstore import decided_afresh
 from shared.kafka import MAX_EVENT_BYTES
 from shared.personal_data import KeyVault, seal_details
 from shared.personal_data.key_reservoir import KeyReservoir
@@ -221,15 +222,19 @@ async def _command(
     decide: Callable[[AssistanceRequest], None],
     grant: Grant | None,
 ) -> AssistanceRequest:
-    async with uow:
-        repo = RequestRepository(uow.session)
-        request = _reachable(await repo.get(request_id), grant)
-        version = request.version
-        decide(request)
-        await repo.save(
-            request, _envelopes(request, correlation_id, None), expected_version=version
-        )
-        await uow.commit()
+    async def attempt() -> AssistanceRequest:
+        async with uow:
+            repo = RequestRepository(uow.session)
+            request = _reachable(await repo.get(request_id), grant)
+            version = request.version
+            decide(request)
+            await repo.save(
+                request, _envelopes(request, correlation_id, None), expected_version=version
+            )
+            await uow.commit()
+        return request
+
+    request = await decided_afresh(attempt)
     log.info("request.changed", request_id=request_id, status=request.status)
     return request
 

@@ -21,6 +21,7 @@ from shared.db import UnitOfWork
 from shared.events.catalogue import Payload, RequestReceived, new_event
 from shared.events.envelope import CloudEvent
 from shared.events.vocabulary import ExecutionResult
+from shared.eventstore import decided_afresh
 from shared.request.model import RequestDetails
 
 log = structlog.get_logger("routing")
@@ -113,34 +114,38 @@ class Routing:
     ) -> RoutedRequest:
         """An operator routes or re-routes: to the offices given, or, with none given, by the
         rules again (after the directory was corrected, say)."""
-        async with uow:
-            repo = RoutingRepository(uow.session)
-            routed = await repo.get(request_id)
-            version = routed.version
-            directory = await self.directories.current(uow.session)
-            if plans is None:
-                assert routed.details is not None
-                decision = route(
-                    case_of(routed.details, frozenset(routed.declined_offices)), directory
+
+        async def attempt() -> RoutedRequest:
+            async with uow:
+                repo = RoutingRepository(uow.session)
+                routed = await repo.get(request_id)
+                version = routed.version
+                directory = await self.directories.current(uow.session)
+                if plans is None:
+                    assert routed.details is not None
+                    decision = route(
+                        case_of(routed.details, frozenset(routed.declined_offices)), directory
+                    )
+                else:
+                    assert routed.details is not None
+                    decision = _manual_decision(
+                        plans, directory, reason, operator, len(routed.details.measures)
+                    )
+                routed.route(
+                    decision,
+                    _office_name(directory),
+                    _new_assignment_id,
+                    manual=True,
+                    reason=reason,
+                    operator=operator,
                 )
-            else:
-                assert routed.details is not None
-                decision = _manual_decision(
-                    plans, directory, reason, operator, len(routed.details.measures)
+                await repo.save(
+                    routed, _envelopes(routed, correlation_id, None), expected_version=version
                 )
-            routed.route(
-                decision,
-                _office_name(directory),
-                _new_assignment_id,
-                manual=True,
-                reason=reason,
-                operator=operator,
-            )
-            await repo.save(
-                routed, _envelopes(routed, correlation_id, None), expected_version=version
-            )
-            await uow.commit()
-        return routed
+                await uow.commit()
+            return routed
+
+        return await decided_afresh(attempt)
 
     async def decline(
         self,
@@ -153,25 +158,33 @@ class Routing:
         """The office is not competent: the assignment is withdrawn from it and the request
         re-routed by the rules without that office (or it waits for an operator).
         `office_id`: the office that declines, when it is not the department acting for it."""
-        async with uow:
-            repo = RoutingRepository(uow.session)
-            routed = _held_by(await repo.get_by_assignment(assignment_id), assignment_id, office_id)
-            version = routed.version
-            routed.decline(assignment_id, reason)
-            directory = await self.directories.current(uow.session)
-            assert routed.details is not None
-            decision = route(case_of(routed.details, frozenset(routed.declined_offices)), directory)
-            routed.route(
-                decision,
-                _office_name(directory),
-                _new_assignment_id,
-                reason=f"re-routed after an office declined: {reason}",
-            )
-            await repo.save(
-                routed, _envelopes(routed, correlation_id, None), expected_version=version
-            )
-            await uow.commit()
-        return routed
+
+        async def attempt() -> RoutedRequest:
+            async with uow:
+                repo = RoutingRepository(uow.session)
+                routed = _held_by(
+                    await repo.get_by_assignment(assignment_id), assignment_id, office_id
+                )
+                version = routed.version
+                routed.decline(assignment_id, reason)
+                directory = await self.directories.current(uow.session)
+                assert routed.details is not None
+                decision = route(
+                    case_of(routed.details, frozenset(routed.declined_offices)), directory
+                )
+                routed.route(
+                    decision,
+                    _office_name(directory),
+                    _new_assignment_id,
+                    reason=f"re-routed after an office declined: {reason}",
+                )
+                await repo.save(
+                    routed, _envelopes(routed, correlation_id, None), expected_version=version
+                )
+                await uow.commit()
+            return routed
+
+        return await decided_afresh(attempt)
 
     async def report_execution(
         self,
@@ -184,16 +197,22 @@ class Routing:
     ) -> RoutedRequest:
         """The executing office reports on its assignment (`office_id`: the office that
         reports, when it is not the department recording a report received on paper)."""
-        async with uow:
-            repo = RoutingRepository(uow.session)
-            routed = _held_by(await repo.get_by_assignment(assignment_id), assignment_id, office_id)
-            version = routed.version
-            routed.report_execution(assignment_id, result, details)
-            await repo.save(
-                routed, _envelopes(routed, correlation_id, None), expected_version=version
-            )
-            await uow.commit()
-        return routed
+
+        async def attempt() -> RoutedRequest:
+            async with uow:
+                repo = RoutingRepository(uow.session)
+                routed = _held_by(
+                    await repo.get_by_assignment(assignment_id), assignment_id, office_id
+                )
+                version = routed.version
+                routed.report_execution(assignment_id, result, details)
+                await repo.save(
+                    routed, _envelopes(routed, correlation_id, None), expected_version=version
+                )
+                await uow.commit()
+            return routed
+
+        return await decided_afresh(attempt)
 
     async def get(self, uow: UnitOfWork, request_id: str) -> RoutedRequest:
         async with uow:

@@ -21,7 +21,13 @@ from shared.db import autocommit_driver, create_engine, session_factory
 from shared.events.catalogue import RequestClosed, RequestWithdrawn, new_event
 from shared.events.envelope import CloudEvent
 from shared.events.vocabulary import Outcome
-from shared.eventstore import Claim, ConcurrencyError, EventStore, EventTooLargeError
+from shared.eventstore import (
+    Claim,
+    ConcurrencyError,
+    EventStore,
+    EventTooLargeError,
+    decided_afresh,
+)
 from shared.kafka import MAX_EVENT_BYTES
 from tests.support.infra import eventually, fresh_database
 
@@ -242,3 +248,41 @@ async def test_an_event_too_large_to_publish_is_never_stored(intake: Intake) -> 
 async def loaded_version_of(intake: Intake, request_id: str) -> int:
     async with intake.sessions() as session:
         return await loaded_version(session, request_id)
+
+
+async def test_a_command_overtaken_by_another_write_is_decided_again_on_the_new_state(
+    intake: Intake,
+) -> None:
+    # As when intake's consumer records routing's `routed` while the requester withdraws.
+    request_id = await a_stream(intake)
+    seen: list[int] = []
+
+    async def withdraw_then_close() -> int:
+        async with intake.sessions() as session, session.begin():
+            version = await loaded_version(session, request_id)
+            seen.append(version)
+            if len(seen) == 1:  # another write commits between this load and its append
+                async with intake.sessions() as other, other.begin():
+                    await STORE.append(other, request_id, version, [closure(request_id)])
+            return await STORE.append(session, request_id, version, [closure(request_id)])
+
+    assert await decided_afresh(withdraw_then_close) == 3
+    assert seen == [1, 2], "decided again on the version the other write left"
+
+
+async def test_a_command_overtaken_every_time_is_refused_in_the_end(intake: Intake) -> None:
+    request_id = await a_stream(intake)
+    attempts = 0
+
+    async def always_overtaken() -> int:
+        nonlocal attempts
+        attempts += 1
+        async with intake.sessions() as session, session.begin():
+            version = await loaded_version(session, request_id)
+            async with intake.sessions() as other, other.begin():
+                await STORE.append(other, request_id, version, [closure(request_id)])
+            return await STORE.append(session, request_id, version, [closure(request_id)])
+
+    with pytest.raises(ConcurrencyError):
+        await decided_afresh(always_overtaken, attempts=3)
+    assert attempts == 3
