@@ -4,7 +4,7 @@ execution reports, preview a routing, read the directory."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -159,32 +159,19 @@ class Routing:
         re-routed by the rules without that office (or it waits for an operator).
         `office_id`: the office that declines, when it is not the department acting for it."""
 
-        async def attempt() -> RoutedRequest:
-            async with uow:
-                repo = RoutingRepository(uow.session)
-                routed = _held_by(
-                    await repo.get_by_assignment(assignment_id), assignment_id, office_id
-                )
-                version = routed.version
-                routed.decline(assignment_id, reason)
-                directory = await self.directories.current(uow.session)
-                assert routed.details is not None
-                decision = route(
-                    case_of(routed.details, frozenset(routed.declined_offices)), directory
-                )
-                routed.route(
-                    decision,
-                    _office_name(directory),
-                    _new_assignment_id,
-                    reason=f"re-routed after an office declined: {reason}",
-                )
-                await repo.save(
-                    routed, _envelopes(routed, correlation_id, None), expected_version=version
-                )
-                await uow.commit()
-            return routed
+        async def decide(routed: RoutedRequest, session: AsyncSession) -> None:
+            routed.decline(assignment_id, reason)
+            directory = await self.directories.current(session)
+            assert routed.details is not None
+            decision = route(case_of(routed.details, frozenset(routed.declined_offices)), directory)
+            routed.route(
+                decision,
+                _office_name(directory),
+                _new_assignment_id,
+                reason=f"re-routed after an office declined: {reason}",
+            )
 
-        return await decided_afresh(attempt)
+        return await self._change_held(uow, assignment_id, office_id, correlation_id, decide)
 
     async def report_execution(
         self,
@@ -198,6 +185,22 @@ class Routing:
         """The executing office reports on its assignment (`office_id`: the office that
         reports, when it is not the department recording a report received on paper)."""
 
+        async def decide(routed: RoutedRequest, _: AsyncSession) -> None:
+            routed.report_execution(assignment_id, result, details)
+
+        return await self._change_held(uow, assignment_id, office_id, correlation_id, decide)
+
+    async def _change_held(
+        self,
+        uow: UnitOfWork,
+        assignment_id: str,
+        office_id: str | None,
+        correlation_id: str | None,
+        decide: Callable[[RoutedRequest, AsyncSession], Awaitable[None]],
+    ) -> RoutedRequest:
+        """The request that holds the assignment (held by `office_id`, when given), changed
+        by `decide`, saved and committed; decided again if another write came first."""
+
         async def attempt() -> RoutedRequest:
             async with uow:
                 repo = RoutingRepository(uow.session)
@@ -205,7 +208,7 @@ class Routing:
                     await repo.get_by_assignment(assignment_id), assignment_id, office_id
                 )
                 version = routed.version
-                routed.report_execution(assignment_id, result, details)
+                await decide(routed, uow.session)
                 await repo.save(
                     routed, _envelopes(routed, correlation_id, None), expected_version=version
                 )
