@@ -55,7 +55,8 @@ class ServiceSettings(BaseSettings):
     # a message arrives; the embedded broker (Tansu) only when this time is up, so on one
     # machine each hop of an event waits up to it (docs/benchmarks/system.md). 25 ms: at 25
     # requests/s as fast as 10 ms and a third cheaper for the broker; an idle consumer asks
-    # 40 times a second. With Kafka, where it costs latency nothing, deploy/ sets 500.
+    # 40 times a second. intake and notify, whose consumers no request waits on to be
+    # routed, wait 100. With Kafka, where it costs latency nothing, deploy/ sets 500.
     consumer_fetch_max_wait_ms: int = Field(default=25, ge=1, le=10_000)
     # How many messages the consumer handles in one transaction, when they arrived together
     # (from any of its partitions; 1: each in its own). A failure in one takes the batch one

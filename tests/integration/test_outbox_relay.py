@@ -6,14 +6,17 @@ import asyncio
 
 import pytest
 import sqlalchemy as sa
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import shared.outbox
+from devstack.broker import EmbeddedBroker, free_port
 from services.intake.adapters.tables import events, outbox
 from shared.db import UnitOfWork, create_engine, session_factory
 from shared.events.catalogue import RequestClosed, RequestWithdrawn, new_event
 from shared.events.vocabulary import Outcome
-from shared.eventstore import EventStore
-from shared.kafka import make_producer
+from shared.eventstore import EventStore, requeue_history
+from shared.kafka import end_offsets, ensure_topics, make_producer
 from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
 from tests.support.infra import eventually, fresh_database, fresh_topic, unique
@@ -77,6 +80,134 @@ async def test_committed_events_are_published_in_order_per_request_and_rolled_ba
     async with sessions() as session:
         assert await session.scalar(sa.select(sa.func.count()).select_from(outbox)) == 0
     await engine.dispose()
+
+
+async def test_a_look_at_the_broker_that_hangs_never_holds_up_publishing(
+    kafka: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every few seconds the relay asks the broker whether it still holds what it
+    acknowledged; under load that takes tens of milliseconds or more, and it is asked beside
+    the publishing: an event committed meanwhile goes out at once."""
+    monkeypatch.setattr(shared.outbox, "LOG_CHECK_SECONDS", 0.05)
+    looking, answer = asyncio.Event(), asyncio.Event()
+    looks = 0
+
+    async def slow_end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+        nonlocal looks
+        looks += 1
+        if looks > 1:  # the first is the look at start-up; then the periodic ones hang
+            looking.set()
+            await answer.wait()
+        return await end_offsets(bootstrap, topic)
+
+    monkeypatch.setattr(shared.outbox, "end_offsets", slow_end_offsets)
+    relay, sessions, topic = await a_relay_with_history(kafka)
+    task = asyncio.create_task(relay.run())
+    try:
+        first = await commit_withdrawal(sessions, relay)
+        assert await read_keys(kafka, topic, expected={first}) == {first}
+        await asyncio.wait_for(looking.wait(), 10)
+
+        second = await commit_withdrawal(sessions, relay)
+        assert await read_keys(kafka, topic, expected={first, second}) == {first, second}
+        assert not answer.is_set()  # published while the look still hung
+    finally:
+        answer.set()
+        relay.stop()
+        await asyncio.wait_for(task, 20)
+
+
+async def test_an_idle_relay_whose_broker_lost_its_log_publishes_its_history_again(
+    pg_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The embedded broker keeps nothing across a restart: a service that publishes nothing
+    afterwards finds out by its periodic look and queues its history again, so what was
+    acknowledged but perhaps not yet consumed is not lost with the log."""
+    monkeypatch.setattr(shared.outbox, "LOG_CHECK_SECONDS", 0.2)
+    broker = EmbeddedBroker(free_port())
+    broker.start()
+    try:
+        kafka = broker.bootstrap_servers
+        relay, sessions, topic = await a_relay_with_history(kafka)
+        task = asyncio.create_task(relay.run())
+        try:
+            published = {await commit_withdrawal(sessions, relay) for _ in range(3)}
+            assert await read_keys(kafka, topic, expected=published) == published
+
+            broker.stop()
+            broker.start()  # empty, and nothing new is committed
+            await ensure_topics(kafka, {topic: 3})
+            assert await read_keys(kafka, topic, expected=published) == published
+        finally:
+            relay.stop()
+            await asyncio.wait_for(task, 20)
+    finally:
+        broker.stop()
+
+
+async def a_relay_with_history(
+    kafka: str,
+) -> tuple[OutboxRelay, async_sessionmaker[AsyncSession], str]:
+    sessions = session_factory(create_engine(await fresh_database("intake")))
+    topic = await fresh_topic(kafka)
+    settings = ServiceSettings(
+        kafka_bootstrap_servers=kafka,
+        topic=topic,
+        outbox_poll_seconds=0.1,
+        provision_topics=False,
+        retry_initial_seconds=0.1,
+        retry_max_seconds=0.5,
+    )
+
+    async def history(session: AsyncSession) -> int:
+        return await requeue_history(session, events, outbox, frozenset({WITHDRAWN}))
+
+    relay = OutboxRelay(
+        sessions=sessions,
+        outbox=outbox,
+        settings=settings,
+        producer_factory=lambda: make_producer(kafka, "test"),
+        service=unique("relay"),
+        history=history,
+    )
+    return relay, sessions, topic
+
+
+WITHDRAWN = "mla.request.withdrawn"
+
+
+async def commit_withdrawal(sessions: async_sessionmaker[AsyncSession], relay: OutboxRelay) -> str:
+    request_id = unique("req")
+    async with UnitOfWork(sessions, on_commit=relay.wake) as uow:
+        await EventStore(events, outbox).append(
+            uow.session,
+            request_id,
+            0,
+            [new_event(RequestWithdrawn(request_id=request_id), source="/mla/test")],
+        )
+        await uow.commit()
+    return request_id
+
+
+async def read_keys(kafka: str, topic: str, expected: set[str]) -> set[str]:
+    """The keys of the messages on the topic, read from its start once all are there."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka, enable_auto_commit=False)
+    await consumer.start()
+    partitions = [TopicPartition(topic, partition) for partition in range(3)]
+    consumer.assign(partitions)  # no group to join: read from the start of each partition
+    await consumer.seek_to_beginning(*partitions)
+    keys: set[str] = set()
+    try:
+
+        async def all_there() -> bool:
+            for batch in (await consumer.getmany(timeout_ms=200)).values():
+                keys.update(message.key.decode() for message in batch if message.key)
+            return expected <= keys
+
+        await eventually(all_there, what=f"{sorted(expected - keys)} on the topic")
+    finally:
+        await consumer.stop()
+    return keys
 
 
 async def read_topic(kafka: str, topic: str, expected: int) -> list[object]:
