@@ -227,6 +227,7 @@ class EventConsumer:
                 heartbeat_interval_ms=self._settings.consumer_heartbeat_ms,
                 metadata_max_age_ms=self._settings.consumer_metadata_max_age_ms,
                 fetch_max_wait_ms=self._settings.consumer_fetch_max_wait_ms,
+                fetch_max_bytes=self._settings.consumer_fetch_max_bytes,
             )
             consumer.subscribe([self._settings.topic], listener=_Rebalance(self))
             try:

@@ -58,6 +58,12 @@ class ServiceSettings(BaseSettings):
     # 40 times a second. intake and notify, whose consumers no request waits on to be
     # routed, wait 100. With Kafka, where it costs latency nothing, deploy/ sets 500.
     consumer_fetch_max_wait_ms: int = Field(default=25, ge=1, le=10_000)
+    # How much one fetch may bring, over all partitions. 1 MiB holds the largest event
+    # (shared.kafka.MAX_EVENT_BYTES) and hundreds of ordinary ones, more than a turn of the
+    # loop takes (200). Kafka's 50 MiB let a consumer that lagged behind fetch a mebibyte from
+    # each partition at once: under a 30 s overload intake's consumer grew the service to
+    # 153-158 MB (1 MiB: 128; docs/benchmarks/system.md, change 37).
+    consumer_fetch_max_bytes: int = Field(default=1_048_576, ge=1_048_576)
     # How many messages the consumer handles in one transaction, when they arrived together
     # (from any of its partitions; 1: each in its own). A failure in one takes the batch one
     # by one.
