@@ -16,6 +16,7 @@ from shared.event_handlers import Handler, one_by_one, processed_events_table
 from shared.events.catalogue import Payload, RequestWithdrawn, new_event
 from shared.events.envelope import CloudEvent
 from shared.eventstore import enqueue, outbox_table
+from shared.outbox import partition_of
 from shared.settings import ServiceSettings
 from tests.support.infra import eventually, fresh_database, fresh_topic, unique
 
@@ -395,3 +396,48 @@ async def _at_least(sessions: object, n: int) -> bool:
 
 async def _ready(value: bool) -> bool:
     return value
+
+
+class CommitsHang(EventConsumer):
+    """A consumer whose periodic offset commits hang until released (a broker's coordinator
+    slow to answer)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.hanging, self.release = asyncio.Event(), asyncio.Event()
+
+    async def commit_offsets(self, partitions: set[TopicPartition] | None = None) -> bool:
+        if partitions is None and not self.release.is_set():  # the periodic ones
+            self.hanging.set()
+            await self.release.wait()
+        return await super().commit_offsets(partitions)
+
+
+async def test_an_offset_commit_slow_to_be_answered_holds_up_no_message(
+    kafka: str, database: tuple[object, object]
+) -> None:
+    _, sessions = database
+    topic = await fresh_topic(kafka)
+    settings = settings_for(kafka, topic).model_copy(update={"consumer_commit_interval_ms": 0})
+    consumer = member(sessions, settings, kind=CommitsHang)
+    assert isinstance(consumer, CommitsHang)
+    task = asyncio.create_task(consumer.run())
+    try:
+        await publish(kafka, topic, [withdrawal(unique("req"))])
+        await asyncio.wait_for(consumer.hanging.wait(), 20)
+
+        await publish(kafka, topic, [withdrawal(unique("req")) for _ in range(3)])
+        await eventually(lambda: _equals(count_effects(sessions), 4), what="4 effects")
+        assert not consumer.release.is_set()  # handled while the commit still hung
+    finally:
+        consumer.release.set()
+        consumer.stop()
+        await asyncio.wait_for(task, 30)
+    await eventually(
+        lambda: _committed_up_to(kafka, consumer._group_id, topic, {partition_of(b"k", 3): 4}),
+        what="offsets committed at stop",
+    )
+
+
+async def _equals(count: Any, expected: int) -> bool:
+    return bool(await count == expected)
