@@ -7,8 +7,8 @@ For each message, in partition order:
    reason in its headers, and the loop moves on.
 2. In one database transaction, record the event's `source#id` in `processed_events` and
    run the handler. A key already recorded means a redelivery: nothing is done again.
-   The messages of one partition that arrived together share that transaction (up to
-   `consumer_batch_size`), and the handler is given their new events at once (a
+   The messages that arrived together, from any of its partitions, share that transaction
+   (up to `consumer_batch_size`), and the handler is given their new events at once (a
    `BatchHandler`, shared/event_handlers.py; `one_by_one` makes one of a handler of single
    events): under load, one commit, and for tracking and notify one statement per table,
    for many events.
@@ -38,13 +38,14 @@ from aiokafka.abc import ConsumerRebalanceListener
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.backoff import Backoff
+from shared.consumer_place import Place
 from shared.db import driver, is_transient, quoted
 from shared.dead_letters import DeadLetters
 from shared.event_handlers import BatchHandler, Interest, everything
 from shared.events.catalogue import Payload, read_payload
 from shared.events.envelope import CloudEvent, EnvelopeError
 from shared.eventstore import ConcurrencyError, wrote_outbox
-from shared.kafka import TRANSIENT_KAFKA_ERRORS, message_mark, messages_replaced
+from shared.kafka import TRANSIENT_KAFKA_ERRORS, messages_replaced
 from shared.metrics import CONSUMER_RETRIES, EVENTS_CONSUMED
 from shared.settings import ServiceSettings
 
@@ -62,8 +63,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         # Commit what is done before another member takes these partitions over.
         await self._owner.commit_offsets(set(revoked))
-        for tp in revoked:
-            self._owner.positions.pop(tp, None)
+        self._owner.place.given_up(set(revoked))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("consumer.assigned", partitions=sorted(tp.partition for tp in assigned))
@@ -107,11 +107,7 @@ class EventConsumer:
             settings, group_id, lambda delay, reason: self._wait(delay, reason=reason)
         )
         self._stopping = asyncio.Event()
-        self.positions: dict[TopicPartition, int] = {}
-        # The last message handled in each partition, and a copy of those marks taken when
-        # the broker stopped answering (see `_after_outage`).
-        self._marks: dict[TopicPartition, tuple[int, int]] = {}
-        self._outage_marks: dict[TopicPartition, tuple[int, int]] = {}
+        self.place = Place()
 
     def stop(self) -> None:
         """Finish the message in hand, commit offsets and return from `run()`."""
@@ -143,7 +139,7 @@ class EventConsumer:
                 if committing is not None and committing.done():
                     # A broker that answers again after an outage: its log is looked at here,
                     # between batches, since what is found moves this consumer's positions.
-                    if committing.result() and self._outage_marks:
+                    if committing.result() and self.place.in_doubt:
                         await self._after_outage()
                     committing = None
                 if committing is not None or clock() - last_commit < every:
@@ -166,16 +162,7 @@ class EventConsumer:
         broker did not take the commit."""
         if self._consumer is None:
             return False
-        # Only the partitions this member holds: a rebalance that came while a message was in
-        # hand leaves the position of a partition now another member's, and a commit naming
-        # it is refused whole (IllegalStateError), for as long as the position stays.
-        for tp in set(self.positions) - self._consumer.assignment():
-            del self.positions[tp]
-        offsets = {
-            tp: offset
-            for tp, offset in self.positions.items()
-            if partitions is None or tp in partitions
-        }
+        offsets = self.place.to_commit(self._consumer.assignment(), partitions)
         if not offsets:
             return True
         try:
@@ -186,13 +173,11 @@ class EventConsumer:
         except TRANSIENT_KAFKA_ERRORS as exc:  # TimeoutError among them
             # Not fatal: the events are recorded as processed, a redelivery changes nothing.
             log.warning("consumer.commit_failed", error=type(exc).__name__)
-            self._outage_marks = self._outage_marks or dict(self._marks)
+            self.place.broker_gone()
             return False
 
     async def check_log_after_join(self, assigned: set[TopicPartition]) -> None:
-        marks = {tp: mark for tp, mark in self._marks.items() if tp in assigned}
-        self._outage_marks = {**marks, **self._outage_marks}
-        if self._outage_marks:
+        if self.place.joined(assigned):
             await self._after_outage(commit=False)
 
     async def _after_outage(self, *, commit: bool = True) -> None:
@@ -203,22 +188,17 @@ class EventConsumer:
         handled already is skipped by `processed_events`)."""
         if self._consumer is None:
             return  # the first join, before anything was handled
-        marks, self._outage_marks = self._outage_marks, {}
+        marks = self.place.take_doubts()
         try:
             replaced = await messages_replaced(self._settings.kafka_bootstrap_servers, marks)
         except TRANSIENT_KAFKA_ERRORS:
-            self._outage_marks = marks  # not yet: asked again after the next commit
+            self.place.doubt_again(marks)  # not yet: asked again after the next commit
             return
         owned = self._consumer.assignment()
         for tp in replaced:
-            self._marks.pop(tp, None)
-            self.positions.pop(tp, None)
             if tp in owned:
                 await self._consumer.seek_to_beginning(tp)
-                # The commit that showed the broker back wrote this consumer's old positions
-                # into the new log's group: replaced by the beginning, or the next owner of
-                # the partition would resume there and skip what lies before.
-                self.positions[tp] = 0
+            self.place.restart(tp, held=tp in owned)
         if replaced and commit:
             await self.commit_offsets()
             log.warning("consumer.log_replaced", partitions=sorted(tp.partition for tp in replaced))
@@ -261,17 +241,13 @@ class EventConsumer:
         parsed = _parsed([message for _, message in mine]) if len(mine) > 1 else None
         if parsed is not None and await self._handle_together(parsed):
             for tp, message in mine:  # in order: each partition's last one stays
-                self._done(tp, message)
+                self.place.handled(tp, message)
             return
         for tp, message in mine:
             if tp not in self._consumer.assignment():
                 continue
             await self._process(message)
-            self._done(tp, message)
-
-    def _done(self, tp: TopicPartition, message: ConsumerRecord[bytes, bytes]) -> None:
-        self.positions[tp] = message.offset + 1
-        self._marks[tp] = message_mark(message.offset, message.value)
+            self.place.handled(tp, message)
 
     async def _handle_together(self, parsed: list[tuple[CloudEvent, Payload]]) -> bool:
         """Record and handle every event in one transaction; False (nothing committed) when
@@ -324,8 +300,7 @@ class EventConsumer:
 
     async def _process(self, message: ConsumerRecord[bytes, bytes]) -> None:
         try:
-            event = CloudEvent.from_bytes(message.value)
-            payload = read_payload(event)
+            event, payload = _parse(message)
         except EnvelopeError as exc:
             await self._dead_letters.send(message, reason=str(exc), error=type(exc).__name__)
             return
@@ -393,11 +368,13 @@ def _parsed(
 ) -> list[tuple[CloudEvent, Payload]] | None:
     """Each message's event and payload; None when one is poison (taken one at a time, it
     goes to the dead-letter topic in its turn)."""
-    parsed = []
-    for message in messages:
-        try:
-            event = CloudEvent.from_bytes(message.value)
-            parsed.append((event, read_payload(event)))
-        except EnvelopeError:
-            return None
-    return parsed
+    try:
+        return [_parse(message) for message in messages]
+    except EnvelopeError:
+        return None
+
+
+def _parse(message: ConsumerRecord[bytes, bytes]) -> tuple[CloudEvent, Payload]:
+    """The message's event, its payload checked against the catalogue (EnvelopeError)."""
+    event = CloudEvent.from_bytes(message.value)
+    return event, read_payload(event)
