@@ -14,25 +14,12 @@ from services.tracking.adapters.tables import deadline_alerts, deadlines, reques
 from services.tracking.domain.deadline_plan import PlannedDeadline
 from shared.db import driver
 
-# The deadlines of a batch's requests brought to what was planned, in one statement: those
-# no longer planned removed, the others inserted or changed where they differ. A deadline's
-# id is the same at every planning (the request, its kind and measure), and most of a
-# request's deadlines are the same after an event as before: they are left as they are.
-_SYNC = (
-    "WITH planned AS (SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], "
+_REMOVE = "DELETE FROM deadlines WHERE request_id = ANY($1::varchar[])"
+_INSERT = (
+    "INSERT INTO deadlines (deadline_id, request_id, kind, due, due_soon_at, basis, rule_id, "
+    "confirmed, met) SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], "
     "$4::timestamptz[], $5::timestamptz[], $6::text[], $7::varchar[], $8::boolean[], "
-    "$9::boolean[]) AS p (deadline_id, request_id, kind, due, due_soon_at, basis, rule_id, "
-    "confirmed, met)), "
-    "gone AS (DELETE FROM deadlines d WHERE d.request_id = ANY($10::varchar[]) "
-    "AND NOT EXISTS (SELECT FROM planned p WHERE p.deadline_id = d.deadline_id)) "
-    "INSERT INTO deadlines AS d (deadline_id, request_id, kind, due, due_soon_at, basis, "
-    "rule_id, confirmed, met) SELECT * FROM planned ON CONFLICT (deadline_id) DO UPDATE SET "
-    "request_id = excluded.request_id, kind = excluded.kind, due = excluded.due, "
-    "due_soon_at = excluded.due_soon_at, basis = excluded.basis, rule_id = excluded.rule_id, "
-    "confirmed = excluded.confirmed, met = excluded.met "
-    "WHERE (d.request_id, d.kind, d.due, d.due_soon_at, d.basis, d.rule_id, d.confirmed, d.met) "
-    "IS DISTINCT FROM (excluded.request_id, excluded.kind, excluded.due, excluded.due_soon_at, "
-    "excluded.basis, excluded.rule_id, excluded.confirmed, excluded.met)"
+    "$9::boolean[])"
 )
 
 
@@ -41,22 +28,25 @@ class DeadlineStore:
         self._session = session
 
     async def replace_all(self, planned: Mapping[str, Sequence[PlannedDeadline]]) -> None:
-        """The deadlines of each request as planned now, on the driver's connection (the
-        projector runs it for every batch)."""
+        """The deadlines of each request as planned now: one statement to remove those of
+        every request, one to insert them all (on the driver's connection: the projector
+        runs them for every batch)."""
+        connection = await driver(self._session)
+        await connection.execute(_REMOVE, list(planned))
         every = [d for each in planned.values() for d in each]
-        await (await driver(self._session)).execute(
-            _SYNC,
-            [d.id for d in every],
-            [d.request_id for d in every],
-            [d.kind for d in every],
-            [d.due for d in every],
-            [d.due_soon_at for d in every],
-            [d.basis for d in every],
-            [d.rule_id for d in every],
-            [d.confirmed for d in every],
-            [d.satisfied for d in every],
-            list(planned),
-        )
+        if every:
+            await connection.execute(
+                _INSERT,
+                [d.id for d in every],
+                [d.request_id for d in every],
+                [d.kind for d in every],
+                [d.due for d in every],
+                [d.due_soon_at for d in every],
+                [d.basis for d in every],
+                [d.rule_id for d in every],
+                [d.confirmed for d in every],
+                [d.satisfied for d in every],
+            )
 
     async def of_request(self, request_id: str, now: datetime) -> list[dict[str, Any]]:
         rows = await self._session.execute(
