@@ -85,10 +85,8 @@ class OutboxRelay:
         # was last queued, with the CRC-32 of that message: a broker whose log no longer
         # holds that message there has lost the log.
         self._acked: dict[int, tuple[int, int]] = {}
-        # Set when the broker gave an offset it had given before, or `_watch_log` found an
-        # acknowledged message gone; `_requeues` counts the times the history was queued.
-        self._log_lost = False
-        self._requeues = 0
+        self._log_lost = False  # set when the broker gave an offset it had given before
+        self._log_checked = 0.0
 
     def wake(self) -> None:
         """Publish now rather than at the next poll (called after a commit)."""
@@ -97,7 +95,6 @@ class OutboxRelay:
     async def run(self) -> None:
         """Publish until `stop()`; outages are waited out, never fatal. On the way out,
         flush what is committed (bounded: whatever is left waits for the next start)."""
-        watcher = asyncio.create_task(self._watch_log()) if self._history is not None else None
         try:
             while not self._stopping:
                 try:
@@ -113,10 +110,6 @@ class OutboxRelay:
         except Exception as exc:
             log.warning("outbox.flush_incomplete", error=type(exc).__name__)
         finally:
-            if watcher is not None:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
             await self._close_producer()
 
     def stop(self) -> None:
@@ -191,10 +184,9 @@ class OutboxRelay:
 
         A lost log shows three ways: the topic is empty at the first connection after a
         start or an outage while this service has a history; an offset this relay was
-        already given is given again (`publish_batch`); or, checked every few seconds by
-        `_watch_log`, a message the broker acknowledged is no longer where it was. Under
-        load the first can miss (another service publishes to the new log first); the
-        others cannot."""
+        already given is given again (`publish_batch`); or, checked every few seconds, a
+        message the broker acknowledged is no longer where it was. Under load the first can
+        miss (another service publishes to the new log first); the others cannot."""
         if self._history is None:
             return
         if self._log_lost:
@@ -204,42 +196,20 @@ class OutboxRelay:
         if not self._healed:
             ends = await end_offsets(self._settings.kafka_bootstrap_servers, self._settings.topic)
             empty = bool(ends) and not any(ends.values())
-            if (empty and not self._acked) or not await self._still_held(dict(self._acked), ends):
+            if (empty and not self._acked) or not await self._acked_still_held(ends):
                 await self._requeue_history()
             self._healed = True
+            self._log_checked = asyncio.get_running_loop().time()
+            return
+        now = asyncio.get_running_loop().time()
+        if self._acked and now - self._log_checked >= LOG_CHECK_SECONDS:
+            self._log_checked = now
+            ends = await end_offsets(self._settings.kafka_bootstrap_servers, self._settings.topic)
+            if not await self._acked_still_held(ends):
+                await self._requeue_history()
 
-    async def _watch_log(self) -> None:
-        """Every few seconds, whether the broker still holds what it acknowledged.
-
-        Beside the publishing, not in its way: asking a broker under load takes a client of
-        its own, a connection and a metadata round trip, 5 to 320 ms measured, and every
-        event committed meanwhile would wait that long. A loss found sets `_log_lost`, which
-        the publishing loop acts on; one found on marks that a requeue has since replaced
-        is ignored (that requeue already put the history back)."""
-        while not self._stopping:
-            await asyncio.sleep(LOG_CHECK_SECONDS)
-            if not self._healed or not self._acked or self._log_lost:
-                continue
-            generation, marks = self._requeues, dict(self._acked)
-            try:
-                ends = await end_offsets(
-                    self._settings.kafka_bootstrap_servers, self._settings.topic
-                )
-                held = await self._still_held(marks, ends)
-            except TRANSIENT_KAFKA_ERRORS as exc:
-                # The publishing loop meets the same outage and heals after it.
-                log.debug("outbox.log_check_failed", error=type(exc).__name__)
-                continue
-            except Exception:
-                log.exception("outbox.log_check_failed")  # checked again at the next turn
-                continue
-            if not held and generation == self._requeues:
-                self._log_lost = True
-                self.wake()
-
-    async def _still_held(self, marks: dict[int, tuple[int, int]], ends: dict[int, int]) -> bool:
-        """Whether the broker still holds every message it acknowledged to this relay
-        (`marks`: the last acknowledged offset of each partition, with its message's CRC).
+    async def _acked_still_held(self, ends: dict[int, int]) -> bool:
+        """Whether the broker still holds every message it acknowledged to this relay.
 
         A partition that ends past the last acknowledged offset holds it (a log that was
         lost starts again from 0; retention never moves the end back). One that seems to
@@ -249,7 +219,7 @@ class OutboxRelay:
         tells a lagging end from a lost log."""
         doubtful = {
             TopicPartition(self._settings.topic, partition): mark
-            for partition, mark in marks.items()
+            for partition, mark in self._acked.items()
             if ends.get(partition, 0) <= mark[0]
         }
         if not doubtful:
@@ -263,7 +233,6 @@ class OutboxRelay:
             await session.execute(sa.select(sa.func.pg_advisory_xact_lock(self._lock_key)))
             count = await self._history(session)
         self._acked.clear()
-        self._requeues += 1
         if count:
             log.warning("outbox.history_requeued", count=count)
 

@@ -16,7 +16,7 @@ from shared.db import UnitOfWork, create_engine, session_factory
 from shared.events.catalogue import RequestClosed, RequestWithdrawn, new_event
 from shared.events.vocabulary import Outcome
 from shared.eventstore import EventStore, requeue_history
-from shared.kafka import end_offsets, ensure_topics, make_producer
+from shared.kafka import ensure_topics, make_producer
 from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
 from tests.support.infra import eventually, fresh_database, fresh_topic, unique
@@ -80,41 +80,6 @@ async def test_committed_events_are_published_in_order_per_request_and_rolled_ba
     async with sessions() as session:
         assert await session.scalar(sa.select(sa.func.count()).select_from(outbox)) == 0
     await engine.dispose()
-
-
-async def test_a_look_at_the_broker_that_hangs_never_holds_up_publishing(
-    kafka: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Every few seconds the relay asks the broker whether it still holds what it
-    acknowledged; under load that takes tens of milliseconds or more, and it is asked beside
-    the publishing: an event committed meanwhile goes out at once."""
-    monkeypatch.setattr(shared.outbox, "LOG_CHECK_SECONDS", 0.05)
-    looking, answer = asyncio.Event(), asyncio.Event()
-    looks = 0
-
-    async def slow_end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
-        nonlocal looks
-        looks += 1
-        if looks > 1:  # the first is the look at start-up; then the periodic ones hang
-            looking.set()
-            await answer.wait()
-        return await end_offsets(bootstrap, topic)
-
-    monkeypatch.setattr(shared.outbox, "end_offsets", slow_end_offsets)
-    relay, sessions, topic = await a_relay_with_history(kafka)
-    task = asyncio.create_task(relay.run())
-    try:
-        first = await commit_withdrawal(sessions, relay)
-        assert await read_keys(kafka, topic, expected={first}) == {first}
-        await asyncio.wait_for(looking.wait(), 10)
-
-        second = await commit_withdrawal(sessions, relay)
-        assert await read_keys(kafka, topic, expected={first, second}) == {first, second}
-        assert not answer.is_set()  # published while the look still hung
-    finally:
-        answer.set()
-        relay.stop()
-        await asyncio.wait_for(task, 20)
 
 
 async def test_an_idle_relay_whose_broker_lost_its_log_publishes_its_history_again(
