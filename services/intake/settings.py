@@ -17,7 +17,7 @@ class Settings(PersonalDataSettings):
     # broker, which holds every fetch that finds nothing for its whole wait, a longer wait
     # spares the broker and intake fetches that bring one event each (at 100 requests/s,
     # with notify's the same: 0.3 ms of intake's CPU and 0.3 of the broker's a request,
-    # received -> routed p99 95-110 ms -> 82-96; docs/benchmarks/system.md, change 36).
+    # received -> routed p99 110-113 ms -> 82-96; docs/benchmarks/system.md, change 36).
     consumer_fetch_max_wait_ms: int = Field(default=100, ge=1, le=10_000)
     # Prefix of the domestic reference numbers the department assigns (MPP-2026-000001).
     reference_prefix: str = "MPP"
