@@ -6,11 +6,25 @@
 """
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LIFECYCLE_TOPIC = "mla.request-lifecycle"
+
+
+def fetch_wait_ms(default: int) -> Any:
+    """The setting of how long the broker may hold a consumer's fetch, with its default."""
+    return Field(default=default, ge=1, le=10_000)
+
+
+# The fetch wait of a consumer no request waits on to be routed (intake's, notify's): on the
+# embedded broker, which holds every fetch that finds nothing for its whole wait, a longer
+# one spares the broker and the service fetches that bring an event or two each (at 100
+# requests/s: notify 1.8 -> 1.2 ms of CPU a request, intake and the broker 0.3 ms less each,
+# received -> routed p99 110-113 -> 82-96 ms; docs/benchmarks/system.md, change 36).
+FETCH_WAIT_OFF_THE_PATH_MS = 100
 
 
 class ServiceSettings(BaseSettings):
@@ -56,8 +70,9 @@ class ServiceSettings(BaseSettings):
     # machine each hop of an event waits up to it (docs/benchmarks/system.md). 25 ms: at 25
     # requests/s as fast as 10 ms and a third cheaper for the broker; an idle consumer asks
     # 40 times a second. intake and notify, whose consumers no request waits on to be
-    # routed, wait 100. With Kafka, where it costs latency nothing, deploy/ sets 500.
-    consumer_fetch_max_wait_ms: int = Field(default=25, ge=1, le=10_000)
+    # routed, wait `FETCH_WAIT_OFF_THE_PATH_MS`. With Kafka, where it costs latency nothing,
+    # deploy/ sets 500.
+    consumer_fetch_max_wait_ms: int = fetch_wait_ms(25)
     # How much one fetch may bring, over all partitions. 1 MiB holds the largest event
     # (shared.kafka.MAX_EVENT_BYTES) and hundreds of ordinary ones, more than a turn of the
     # loop takes (200). Kafka's 50 MiB let a consumer that lagged behind fetch a mebibyte from

@@ -3,7 +3,7 @@
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import FETCH_WAIT_OFF_THE_PATH_MS, ServiceSettings, fetch_wait_ms
 
 
 class Settings(ServiceSettings):
@@ -12,11 +12,8 @@ class Settings(ServiceSettings):
     port: int = 8004
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:55432/mla_notify"
     consumer_group: str = "mla-notify"
-    # A notification may leave a tenth of a second after its event: on the embedded broker,
-    # which holds every fetch that finds nothing for its whole wait, the longer wait spares
-    # the broker and notify fetches that bring one event each (notify's CPU 1.8 -> 1.2 ms a
-    # request at 100 requests/s; see intake's setting).
-    consumer_fetch_max_wait_ms: int = Field(default=100, ge=1, le=10_000)
+    # A notification may leave a tenth of a second after its event.
+    consumer_fetch_max_wait_ms: int = fetch_wait_ms(FETCH_WAIT_OFF_THE_PATH_MS)
 
     # Webhook targets on private, loopback or link-local addresses are refused unless allowed
     # (a deployment whose receivers sit on its own network; the tests, on 127.0.0.1).

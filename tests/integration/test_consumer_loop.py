@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 import sqlalchemy as sa
@@ -15,7 +14,6 @@ from shared.eventstore import enqueue
 from tests.support.consumers import (
     Counter,
     at_least,
-    consumer_database,
     count_effects,
     member,
     outbox,
@@ -31,12 +29,6 @@ from tests.support.consumers import (
 from tests.support.infra import eventually, fresh_topic, unique
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def database() -> AsyncIterator[tuple[object, object]]:
-    async with consumer_database() as database:
-        yield database
 
 
 async def test_a_message_delivered_twice_in_one_batch_has_its_effect_once(

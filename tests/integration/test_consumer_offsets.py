@@ -4,7 +4,6 @@ holds the partition, and never in the way of the messages."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -19,7 +18,6 @@ from tests.support.consumers import (
     Counter,
     at_least,
     committed_up_to,
-    consumer_database,
     count_effects,
     equals,
     member,
@@ -35,12 +33,6 @@ from tests.support.consumers import (
 from tests.support.infra import eventually, fresh_topic, unique
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def database() -> AsyncIterator[tuple[object, object]]:
-    async with consumer_database() as database:
-        yield database
 
 
 class CrashesBeforeOffsetCommit(EventConsumer):
