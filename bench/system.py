@@ -41,6 +41,7 @@ from bench.resources import Sampler
 from bench.server import plain_url, postgres_server
 from bench.system_report import WINDOW_SECONDS, Latencies, SystemReport
 from bench.system_stack import HOST, Stack
+from bench.whereabouts import whereabouts
 from shared.events.catalogue import ROUTED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,7 +116,7 @@ async def _measure(args: argparse.Namespace, stack: Stack, report: SystemReport)
     await follower.start()
     try:
         await _routed_latency(args, intake, submissions, follower, sampler, report)
-        await _sustained(args, intake, submissions, follower, sampler, report)
+        await _sustained(args, stack, intake, submissions, follower, sampler, report)
         await _lifecycles(args, stack, intake, routing, submissions, follower, sampler, report)
     finally:
         await follower.stop()
@@ -167,6 +168,7 @@ def _by_window(accepted: list[Sent], seen: dict[str, float]) -> list[tuple[int, 
 
 async def _sustained(
     args: argparse.Namespace,
+    stack: Stack,
     intake: Pool,
     submissions: Submissions,
     follower: Follower,
@@ -194,9 +196,19 @@ async def _sustained(
     # lifecycles after it start on a quiet system (how long it took is a figure too).
     started = sampler.begin()
     caught_up = time.perf_counter()
-    await _all_seen(follower, [s.request_id for s in result.accepted], ROUTED, args.catch_up)
+    accepted = [s.request_id for s in result.accepted]
+    seen = await _all_seen(follower, accepted, ROUTED, args.catch_up)
     report.downstream_catch_up_seconds = time.perf_counter() - caught_up
     sampler.end("catching up with the backlog", started)
+    missing = [request_id for request_id in accepted if request_id not in seen]
+    if missing:
+        # Looked up while the stack still runs: how far each got is what tells a lost event
+        # from a slow one.
+        report.catch_up_missing = len(missing)
+        report.catch_up_whereabouts = await whereabouts(stack.database_urls, missing[:5])
+        print(f"  {len(missing)} never showed as routed; the first:", flush=True)
+        for request_id, where in report.catch_up_whereabouts.items():
+            print(f"    {request_id}: {where}", flush=True)
     await asyncio.sleep(2)  # notify and intake's own consumer finish their share
 
 

@@ -69,6 +69,10 @@ class SystemReport:
     intake_refused: dict[int, int] = field(default_factory=dict)
     intake_broken: int = 0
     downstream_catch_up_seconds: float = 0.0
+    # Requests of the sustained load never seen routed within the wait, and where the first
+    # of them stood in each service's records then (bench/whereabouts.py).
+    catch_up_missing: int = 0
+    catch_up_whereabouts: dict[str, str] = field(default_factory=dict)
     open_loop_rate: float = 0.0
     open_loop_intake: Latencies | None = None
     routed_visible: Latencies | None = None
@@ -225,7 +229,14 @@ class SystemReport:
         notes = []
         if self.intake_refused or self.intake_broken:
             notes.append(f"intake refused {self.intake_refused}, broken {self.intake_broken}")
-        if self.downstream_catch_up_seconds:
+        if self.catch_up_missing:
+            notes.append(
+                f"after the sustained load, {self.catch_up_missing} request(s) it accepted never "
+                f"showed as routed in tracking within {self.downstream_catch_up_seconds:.0f} s; "
+                "where the first stood then: "
+                + "; ".join(f"{r} ({w})" for r, w in self.catch_up_whereabouts.items())
+            )
+        elif self.downstream_catch_up_seconds:
             notes.append(
                 "after the sustained load, routing and tracking caught up with its backlog in "
                 f"{self.downstream_catch_up_seconds:.0f} s"
