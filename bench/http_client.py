@@ -82,20 +82,32 @@ class _Connection(asyncio.Protocol):
         return self._waiter
 
 
+# A connection idle longer than this is not used again: the server closes one idle for 5 s
+# (uvicorn's keep-alive), and a request written as it does so is lost with the connection
+# ("connection reset by peer", seen once in 500 lifecycles, whose steps wait seconds).
+IDLE_SECONDS = 3.0
+
+
 class Pool:
     """Keep-alive connections to one host and port, taken one request at a time."""
 
     def __init__(self, host: str, port: int) -> None:
         self.host = host
         self.port = port
-        self._idle: list[_Connection] = []
+        self._idle: list[tuple[_Connection, float]] = []  # with when each was last used
         self._all: list[_Connection] = []
 
     async def _take(self) -> _Connection:
+        loop = asyncio.get_running_loop()
         while self._idle:
-            connection = self._idle.pop()
-            if not connection.closed:
-                return connection
+            connection, since = self._idle.pop()
+            if connection.closed:
+                continue
+            if loop.time() - since > IDLE_SECONDS:
+                if connection.transport is not None:
+                    connection.transport.close()
+                continue
+            return connection
         _, connection = await asyncio.get_running_loop().create_connection(
             _Connection, self.host, self.port
         )
@@ -110,7 +122,7 @@ class Pool:
             if connection.transport is not None:
                 connection.transport.close()
             raise
-        self._idle.append(connection)
+        self._idle.append((connection, asyncio.get_running_loop().time()))
         return answer
 
     def close(self) -> None:
