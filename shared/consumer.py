@@ -21,7 +21,8 @@ For each message, in partition order:
    partition to another member is left to that member, from the offset committed then).
 
 Infrastructure errors (database or broker unreachable) are retried with backoff for as long
-as it takes: an outage delays work, never drops it. Any other error of a handler is retried
+as it takes: an outage delays work, never drops it; so are the conflicts of concurrent
+transactions (a concurrent append, a deadlock). Any other error of a handler is retried
 a few times, then the message is dead-lettered with the error as its reason.
 """
 
@@ -39,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.backoff import Backoff
 from shared.consumer_place import Place
-from shared.db import driver, is_transient, quoted
+from shared.db import driver, is_conflict, is_transient, quoted
 from shared.dead_letters import DeadLetters
 from shared.event_handlers import BatchHandler, Interest, everything
 from shared.events.catalogue import Payload, read_payload
@@ -325,8 +326,13 @@ class EventConsumer:
                 self._counted(event, await self._handle_once(event, payload))
                 return
             except Exception as exc:
-                if is_transient(exc) or isinstance(exc, ConcurrencyError):
-                    reason = "infrastructure"  # or a concurrent write: decide again
+                if is_transient(exc):
+                    reason = "infrastructure"
+                elif isinstance(exc, ConcurrencyError) or is_conflict(exc):
+                    # A concurrent write, or a deadlock PostgreSQL broke by aborting this
+                    # transaction: decided again, never taken for a fault of the handler
+                    # (dead-lettered after a few, it would be lost to the service).
+                    reason = "conflict"
                 else:
                     failures += 1
                     reason = "handler"

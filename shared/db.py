@@ -61,6 +61,18 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, TRANSIENT_DB_ERRORS) or isinstance(cause, TRANSIENT_DB_ERRORS)
 
 
+# SQLSTATEs of a transaction that lost to a concurrent one: a serialization failure (40001)
+# or a deadlock (40P01, PostgreSQL aborts one of the transactions that wait on each other).
+# Nothing of it was written, and the same work succeeds when done again: not a fault of it.
+_CONFLICT_STATES = ("40001", "40P01")
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """True when `exc` is a transaction that lost to a concurrent one (retry it)."""
+    error = exc.orig if isinstance(exc, sqlalchemy.exc.DBAPIError) else exc
+    return _sqlstate(error) in _CONFLICT_STATES
+
+
 def _sqlstate(error: BaseException | None) -> str | None:
     # The driver's error, or the one it wraps (SQLAlchemy's asyncpg adapter).
     for candidate in (error, getattr(error, "__cause__", None)):

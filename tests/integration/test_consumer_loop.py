@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer
 from shared.events.catalogue import Payload
 from shared.events.envelope import CloudEvent
 from shared.eventstore import enqueue
+from shared.kafka import end_offsets
 from tests.support.consumers import (
     Counter,
     at_least,
@@ -111,6 +112,56 @@ async def test_a_handler_that_keeps_failing_dead_letters_the_message_with_its_er
     assert "cannot handle this one" in dict(dead[0].headers)["dlq-reason"].decode()
 
 
+async def test_a_handler_that_loses_a_deadlock_is_retried_not_dead_lettered(
+    kafka: str, database: tuple[object, object]
+) -> None:
+    """PostgreSQL breaks a deadlock by aborting one of the transactions: when it is the
+    handler's, more times in a row than a failing handler is allowed, the event is still
+    handled, once."""
+    engine, sessions = database
+    topic = await fresh_topic(kafka)
+    await publish(kafka, topic, [withdrawal("req-contended")])
+    settings = settings_for(kafka, topic)
+    losses = settings.handler_max_attempts + 1
+    attempts = 0
+    rival_holds, handler_holds = asyncio.Event(), asyncio.Event()
+
+    async def takes_two_locks(session: object, event: CloudEvent, payload: Payload) -> None:
+        nonlocal attempts
+        attempts += 1
+        if attempts <= losses:
+            await rival_holds.wait()
+            run = session.execute  # type: ignore[attr-defined]
+            # This side's wait is checked for a deadlock first (the rival's after 10 s).
+            await run(sa.text("SET LOCAL deadlock_timeout = '100ms'"))
+            await run(sa.select(sa.func.pg_advisory_xact_lock(1)))
+            handler_holds.set()
+            await run(sa.select(sa.func.pg_advisory_xact_lock(2)))  # the rival holds it
+        await record_effect(session, event, payload)
+
+    async def rival() -> None:
+        """Takes the locks the other way round, as often as the handler is to lose."""
+        for _ in range(losses):
+            async with engine.connect() as connection, connection.begin():  # type: ignore[attr-defined]
+                await connection.execute(sa.text("SET LOCAL deadlock_timeout = '10s'"))
+                await connection.execute(sa.select(sa.func.pg_advisory_xact_lock(2)))
+                rival_holds.set()
+                await handler_holds.wait()
+                handler_holds.clear()
+                await asyncio.sleep(0.05)  # the handler waits for lock 2 by now
+                await connection.execute(sa.select(sa.func.pg_advisory_xact_lock(1)))
+                rival_holds.clear()
+        rival_holds.set()
+
+    rivalry = asyncio.create_task(rival())
+    consumer = member(sessions, settings, handler=takes_two_locks)
+    await run_until(consumer, lambda: at_least(sessions, 1), "the event handled")
+    await rivalry
+    assert attempts == losses + 1
+    assert await count_effects(sessions) == 1
+    assert await dead_letters(kafka, f"{topic}.dlq") == 0
+
+
 async def test_messages_of_several_partitions_fetched_together_share_one_transaction(
     kafka: str, database: tuple[object, object]
 ) -> None:
@@ -137,6 +188,11 @@ async def test_messages_of_several_partitions_fetched_together_share_one_transac
     for p in (0, 1, 2):
         order = [transaction_of[f"req-{p}-{n}"] for n in range(3)]
         assert order == sorted(order), order
+
+
+async def dead_letters(kafka: str, topic: str) -> int:
+    """How many messages the topic holds (none when it was never created)."""
+    return sum((await end_offsets(kafka, topic)).values())
 
 
 async def read_all(kafka: str, topic: str, expected: int) -> list[object]:
