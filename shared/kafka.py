@@ -80,44 +80,37 @@ async def broker_reachable(bootstrap_servers: str, timeout: float = 2.0) -> bool
         await client.close()
 
 
-class LogProbe:
-    """A client that looks at the topic's log: where each partition ends, and whether the
-    messages at given offsets are still the ones marked. A relay keeps one for its look every
-    few seconds (one round trip each time); a client made afresh for each look connects,
-    learns the cluster and closes again, and the relay's publishing waits for all of it
-    (5-33 ms, up to 319 ms under load, measured)."""
-
-    def __init__(self, bootstrap_servers: str) -> None:
-        self._bootstrap_servers = bootstrap_servers
-        self._consumer: AIOKafkaConsumer | None = None
-
-    async def __aenter__(self) -> LogProbe:
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.close()
-
-    async def end_offsets(self, topic: str) -> dict[int, int]:
-        """The end offset of each partition of the topic ({} when it does not exist)."""
-        consumer = await self._started_consumer()
+async def end_offsets(bootstrap_servers: str, topic: str) -> dict[int, int]:
+    """The end offset of each partition of the topic ({} when it does not exist)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    try:
+        await consumer.start()
         partitions = consumer.partitions_for_topic(topic)
         if not partitions:
-            # What this client learnt of the cluster may predate the topic: a new one learns
-            # it (the client's own metadata refresh looks only at topics it already knows).
-            await self.close()
-            consumer = await self._started_consumer()
+            await consumer.topics()  # refreshes metadata
             partitions = consumer.partitions_for_topic(topic) or set()
         if not partitions:
             return {}
         ends = await consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
         return {tp.partition: offset for tp, offset in ends.items()}
+    finally:
+        await consumer.stop()
 
-    async def replaced(self, marks: dict[TopicPartition, tuple[int, int]]) -> set[TopicPartition]:
-        """The partitions whose message at a marked offset is not the marked one any more (by
-        the CRC-32 of its value): the broker lost its log and writes a new one (the embedded
-        broker keeps nothing across a restart). A Kafka that keeps its log answers the empty
-        set."""
-        consumer = await self._started_consumer()
+
+async def messages_replaced(
+    bootstrap_servers: str, marks: dict[TopicPartition, tuple[int, int]]
+) -> set[TopicPartition]:
+    """The partitions whose message at a marked offset is not the marked one any more (by the
+    CRC-32 of its value): the broker lost its log and writes a new one (the embedded broker
+    keeps nothing across a restart). A Kafka that keeps its log answers the empty set."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        enable_auto_commit=False,
+        auto_offset_reset="latest",  # an offset past the end reads nothing: replaced
+        request_timeout_ms=10_000,
+    )
+    try:
+        await consumer.start()
         replaced = set()
         for tp, (offset, crc) in marks.items():
             consumer.assign([tp])
@@ -126,44 +119,8 @@ class LogProbe:
             if not records or records[0].offset != offset or _crc(records[0].value) != crc:
                 replaced.add(tp)
         return replaced
-
-    async def close(self) -> None:
-        consumer, self._consumer = self._consumer, None
-        if consumer is not None:
-            # Stopping a client whose broker vanished can hang: a bounded chance.
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(consumer.stop(), 5)
-
-    async def _started_consumer(self) -> AIOKafkaConsumer:
-        if self._consumer is None:
-            consumer = AIOKafkaConsumer(
-                bootstrap_servers=self._bootstrap_servers,
-                enable_auto_commit=False,
-                auto_offset_reset="latest",  # an offset past the end reads nothing: replaced
-                request_timeout_ms=10_000,
-            )
-            try:
-                await consumer.start()
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(consumer.stop(), 5)
-                raise
-            self._consumer = consumer
-        return self._consumer
-
-
-async def end_offsets(bootstrap_servers: str, topic: str) -> dict[int, int]:
-    """The end offset of each partition of the topic ({} when it does not exist)."""
-    async with LogProbe(bootstrap_servers) as probe:
-        return await probe.end_offsets(topic)
-
-
-async def messages_replaced(
-    bootstrap_servers: str, marks: dict[TopicPartition, tuple[int, int]]
-) -> set[TopicPartition]:
-    """`LogProbe.replaced`, on a client of its own."""
-    async with LogProbe(bootstrap_servers) as probe:
-        return await probe.replaced(marks)
+    finally:
+        await consumer.stop()
 
 
 def message_mark(offset: int, value: bytes | None) -> tuple[int, int]:

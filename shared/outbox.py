@@ -25,7 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared.backoff import Backoff
 from shared.db import driver, is_transient, quoted
 from shared.events.envelope import CONTENT_TYPE
-from shared.kafka import TRANSIENT_KAFKA_ERRORS, LogProbe, ensure_topics, message_mark
+from shared.kafka import (
+    TRANSIENT_KAFKA_ERRORS,
+    end_offsets,
+    ensure_topics,
+    message_mark,
+    messages_replaced,
+)
 from shared.metrics import OUTBOX_PUBLISHED
 from shared.settings import ServiceSettings
 
@@ -81,8 +87,6 @@ class OutboxRelay:
         self._acked: dict[int, tuple[int, int]] = {}
         self._log_lost = False  # set when the broker gave an offset it had given before
         self._log_checked = 0.0
-        # Kept between looks, like the producer: replaced after a broker error.
-        self._probe: LogProbe | None = None
 
     def wake(self) -> None:
         """Publish now rather than at the next poll (called after a commit)."""
@@ -107,7 +111,6 @@ class OutboxRelay:
             log.warning("outbox.flush_incomplete", error=type(exc).__name__)
         finally:
             await self._close_producer()
-            await self._close_probe()
 
     def stop(self) -> None:
         """Ask `run()` to flush and return."""
@@ -191,7 +194,7 @@ class OutboxRelay:
             await self._requeue_history()
             return
         if not self._healed:
-            ends = await self._log_probe().end_offsets(self._settings.topic)
+            ends = await end_offsets(self._settings.kafka_bootstrap_servers, self._settings.topic)
             empty = bool(ends) and not any(ends.values())
             if (empty and not self._acked) or not await self._acked_still_held(ends):
                 await self._requeue_history()
@@ -201,7 +204,7 @@ class OutboxRelay:
         now = asyncio.get_running_loop().time()
         if self._acked and now - self._log_checked >= LOG_CHECK_SECONDS:
             self._log_checked = now
-            ends = await self._log_probe().end_offsets(self._settings.topic)
+            ends = await end_offsets(self._settings.kafka_bootstrap_servers, self._settings.topic)
             if not await self._acked_still_held(ends):
                 await self._requeue_history()
 
@@ -221,7 +224,7 @@ class OutboxRelay:
         }
         if not doubtful:
             return True
-        replaced = await self._log_probe().replaced(doubtful)
+        replaced = await messages_replaced(self._settings.kafka_bootstrap_servers, doubtful)
         return not replaced
 
     async def _requeue_history(self) -> None:
@@ -249,16 +252,6 @@ class OutboxRelay:
             self._producer = producer
         return self._producer
 
-    def _log_probe(self) -> LogProbe:
-        if self._probe is None:
-            self._probe = LogProbe(self._settings.kafka_bootstrap_servers)
-        return self._probe
-
-    async def _close_probe(self) -> None:
-        probe, self._probe = self._probe, None
-        if probe is not None:
-            await probe.close()
-
     async def _close_producer(self) -> None:
         producer, self._producer = self._producer, None
         if producer is not None:
@@ -276,11 +269,9 @@ class OutboxRelay:
 
     async def _after_failure(self, exc: Exception) -> None:
         if isinstance(exc, (*TRANSIENT_KAFKA_ERRORS, TimeoutError)):
-            # A fresh producer and probe after a broker outage (what they knew of the topic
-            # may be stale), and the topic again if the broker lost it (the embedded broker
-            # keeps nothing across a restart).
+            # A fresh producer after a broker outage, and the topic again if the broker lost
+            # it (the embedded broker keeps nothing across a restart).
             await self._close_producer()
-            await self._close_probe()
             await self._provision_topic()
             self._healed = False  # the broker may have come back without its log
         elif not is_transient(exc):
