@@ -108,9 +108,7 @@ class Pool:
                     connection.transport.close()
                 continue
             return connection
-        _, connection = await asyncio.get_running_loop().create_connection(
-            _Connection, self.host, self.port
-        )
+        _, connection = await loop.create_connection(_Connection, self.host, self.port)
         self._all.append(connection)
         return connection
 
