@@ -21,7 +21,7 @@ import structlog
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.db import driver, quoted
+from shared.db import driver, is_conflict, quoted
 from shared.events.envelope import CloudEvent
 from shared.kafka import MAX_EVENT_BYTES
 
@@ -47,13 +47,19 @@ async def decided_afresh(command: Callable[[], Awaitable[T]], *, attempts: int =
     The other write is most often the service's own consumer recording what another service
     reported meanwhile (routing's `routed` just as the requester withdraws): the command's
     rules are checked again on the state it now meets, as a caller answered 409 would do,
-    and a command the new state forbids is refused with that state. The `ConcurrencyError`
-    of the last attempt stands."""
+    and a command the new state forbids is refused with that state. So is a command whose
+    transaction PostgreSQL aborted to break a deadlock (or that failed to serialize): it
+    lost to a concurrent one, as an overtaken command does. The error of the last attempt
+    stands."""
     for attempt in range(1, attempts):
         try:
             return await command()
         except ConcurrencyError as exc:
             log.info("command.decided_again", stream_id=exc.stream_id, attempt=attempt)
+        except Exception as exc:
+            if not is_conflict(exc):
+                raise
+            log.info("command.decided_again", conflict=type(exc).__name__, attempt=attempt)
     return await command()
 
 

@@ -286,3 +286,38 @@ async def test_a_command_overtaken_every_time_is_refused_in_the_end(intake: Inta
     with pytest.raises(ConcurrencyError):
         await decided_afresh(always_overtaken, attempts=3)
     assert attempts == 3
+
+
+async def test_a_command_whose_transaction_loses_a_deadlock_is_decided_again(
+    intake: Intake,
+) -> None:
+    """PostgreSQL breaks a deadlock by aborting one of the transactions: a command's is
+    decided again, as when another write overtook it, instead of failing the caller."""
+    attempts = 0
+    rival_holds, command_holds = asyncio.Event(), asyncio.Event()
+
+    async def rival() -> None:
+        async with intake.sessions() as session, session.begin():
+            await session.execute(sa.text("SET LOCAL deadlock_timeout = '10s'"))
+            await session.execute(sa.select(sa.func.pg_advisory_xact_lock(2)))
+            rival_holds.set()
+            await command_holds.wait()
+            await asyncio.sleep(0.05)  # the command waits for lock 2 by now
+            await session.execute(sa.select(sa.func.pg_advisory_xact_lock(1)))
+
+    async def takes_two_locks() -> int:
+        nonlocal attempts
+        attempts += 1
+        async with intake.sessions() as session, session.begin():
+            if attempts == 1:
+                await rival_holds.wait()
+                # This side's wait is checked for a deadlock first (the rival's after 10 s).
+                await session.execute(sa.text("SET LOCAL deadlock_timeout = '100ms'"))
+                await session.execute(sa.select(sa.func.pg_advisory_xact_lock(1)))
+                command_holds.set()
+                await session.execute(sa.select(sa.func.pg_advisory_xact_lock(2)))
+        return attempts
+
+    rivalry = asyncio.create_task(rival())
+    assert await decided_afresh(takes_two_locks) == 2
+    await rivalry
