@@ -29,6 +29,7 @@ from shared.eventstore import (
     decided_afresh,
 )
 from shared.kafka import MAX_EVENT_BYTES
+from tests.support.deadlocks import Deadlock
 from tests.support.infra import eventually, fresh_database
 
 pytestmark = pytest.mark.integration
@@ -293,31 +294,20 @@ async def test_a_command_whose_transaction_loses_a_deadlock_is_decided_again(
 ) -> None:
     """PostgreSQL breaks a deadlock by aborting one of the transactions: a command's is
     decided again, as when another write overtook it, instead of failing the caller."""
+    deadlock = Deadlock(intake.sessions, times=1)
     attempts = 0
-    rival_holds, command_holds = asyncio.Event(), asyncio.Event()
-
-    async def rival() -> None:
-        async with intake.sessions() as session, session.begin():
-            await session.execute(sa.text("SET LOCAL deadlock_timeout = '10s'"))
-            await session.execute(sa.select(sa.func.pg_advisory_xact_lock(2)))
-            rival_holds.set()
-            await command_holds.wait()
-            await asyncio.sleep(0.05)  # the command waits for lock 2 by now
-            await session.execute(sa.select(sa.func.pg_advisory_xact_lock(1)))
 
     async def takes_two_locks() -> int:
         nonlocal attempts
         attempts += 1
         async with intake.sessions() as session, session.begin():
-            if attempts == 1:
-                await rival_holds.wait()
-                # This side's wait is checked for a deadlock first (the rival's after 10 s).
-                await session.execute(sa.text("SET LOCAL deadlock_timeout = '100ms'"))
-                await session.execute(sa.select(sa.func.pg_advisory_xact_lock(1)))
-                command_holds.set()
-                await session.execute(sa.select(sa.func.pg_advisory_xact_lock(2)))
+            if attempts <= deadlock.times:
+                await deadlock.lose(session)
         return attempts
 
-    rivalry = asyncio.create_task(rival())
-    assert await decided_afresh(takes_two_locks) == 2
-    await rivalry
+    rivalry = asyncio.create_task(deadlock.rival())
+    try:
+        assert await decided_afresh(takes_two_locks) == 2
+        await rivalry
+    finally:
+        rivalry.cancel()  # still waiting, when the command gave up

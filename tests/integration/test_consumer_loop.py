@@ -27,6 +27,7 @@ from tests.support.consumers import (
     settings_for,
     withdrawal,
 )
+from tests.support.deadlocks import Deadlock
 from tests.support.infra import eventually, fresh_topic, unique
 
 pytestmark = pytest.mark.integration
@@ -118,46 +119,28 @@ async def test_a_handler_that_loses_a_deadlock_is_retried_not_dead_lettered(
     """PostgreSQL breaks a deadlock by aborting one of the transactions: when it is the
     handler's, more times in a row than a failing handler is allowed, the event is still
     handled, once."""
-    engine, sessions = database
+    _, sessions = database
     topic = await fresh_topic(kafka)
     await publish(kafka, topic, [withdrawal("req-contended")])
     settings = settings_for(kafka, topic)
-    losses = settings.handler_max_attempts + 1
+    deadlock = Deadlock(sessions, times=settings.handler_max_attempts + 1)
     attempts = 0
-    rival_holds, handler_holds = asyncio.Event(), asyncio.Event()
 
     async def takes_two_locks(session: object, event: CloudEvent, payload: Payload) -> None:
         nonlocal attempts
         attempts += 1
-        if attempts <= losses:
-            await rival_holds.wait()
-            run = session.execute  # type: ignore[attr-defined]
-            # This side's wait is checked for a deadlock first (the rival's after 10 s).
-            await run(sa.text("SET LOCAL deadlock_timeout = '100ms'"))
-            await run(sa.select(sa.func.pg_advisory_xact_lock(1)))
-            handler_holds.set()
-            await run(sa.select(sa.func.pg_advisory_xact_lock(2)))  # the rival holds it
+        if attempts <= deadlock.times:
+            await deadlock.lose(session)
         await record_effect(session, event, payload)
 
-    async def rival() -> None:
-        """Takes the locks the other way round, as often as the handler is to lose."""
-        for _ in range(losses):
-            async with engine.connect() as connection, connection.begin():  # type: ignore[attr-defined]
-                await connection.execute(sa.text("SET LOCAL deadlock_timeout = '10s'"))
-                await connection.execute(sa.select(sa.func.pg_advisory_xact_lock(2)))
-                rival_holds.set()
-                await handler_holds.wait()
-                handler_holds.clear()
-                await asyncio.sleep(0.05)  # the handler waits for lock 2 by now
-                await connection.execute(sa.select(sa.func.pg_advisory_xact_lock(1)))
-                rival_holds.clear()
-        rival_holds.set()
-
-    rivalry = asyncio.create_task(rival())
-    consumer = member(sessions, settings, handler=takes_two_locks)
-    await run_until(consumer, lambda: at_least(sessions, 1), "the event handled")
-    await rivalry
-    assert attempts == losses + 1
+    rivalry = asyncio.create_task(deadlock.rival())
+    try:
+        consumer = member(sessions, settings, handler=takes_two_locks)
+        await run_until(consumer, lambda: at_least(sessions, 1), "the event handled")
+        await rivalry
+    finally:
+        rivalry.cancel()  # still waiting, when the handler gave up before losing enough
+    assert attempts == deadlock.times + 1
     assert await count_effects(sessions) == 1
     assert await dead_letters(kafka, f"{topic}.dlq") == 0
 
