@@ -40,12 +40,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.backoff import Backoff
 from shared.consumer_place import Place
-from shared.db import driver, is_conflict, is_transient, quoted
+from shared.db import driver, is_transient, quoted
 from shared.dead_letters import DeadLetters
 from shared.event_handlers import BatchHandler, Interest, everything
 from shared.events.catalogue import Payload, read_payload
 from shared.events.envelope import CloudEvent, EnvelopeError
-from shared.eventstore import ConcurrencyError, wrote_outbox
+from shared.eventstore import lost_to_a_concurrent_write, wrote_outbox
 from shared.kafka import TRANSIENT_KAFKA_ERRORS, messages_replaced
 from shared.metrics import CONSUMER_RETRIES, EVENTS_CONSUMED
 from shared.settings import ServiceSettings
@@ -328,7 +328,7 @@ class EventConsumer:
             except Exception as exc:
                 if is_transient(exc):
                     reason = "infrastructure"
-                elif isinstance(exc, ConcurrencyError) or is_conflict(exc):
+                elif lost_to_a_concurrent_write(exc):
                     # A concurrent write, or a deadlock PostgreSQL broke by aborting this
                     # transaction: decided again, never taken for a fault of the handler
                     # (dead-lettered after a few, it would be lost to the service).

@@ -54,13 +54,23 @@ async def decided_afresh(command: Callable[[], Awaitable[T]], *, attempts: int =
     for attempt in range(1, attempts):
         try:
             return await command()
-        except ConcurrencyError as exc:
-            log.info("command.decided_again", stream_id=exc.stream_id, attempt=attempt)
         except Exception as exc:
-            if not is_conflict(exc):
+            if not lost_to_a_concurrent_write(exc):
                 raise
-            log.info("command.decided_again", conflict=type(exc).__name__, attempt=attempt)
+            log.info(
+                "command.decided_again",
+                stream_id=getattr(exc, "stream_id", None),
+                lost_to=type(exc).__name__,
+                attempt=attempt,
+            )
     return await command()
+
+
+def lost_to_a_concurrent_write(exc: BaseException) -> bool:
+    """Whether a write failed only because a concurrent one came first: another append took
+    its version (`ConcurrencyError`), or PostgreSQL aborted its transaction to break a
+    deadlock or for a serialization failure. Done again, it meets the state the other left."""
+    return isinstance(exc, ConcurrencyError) or is_conflict(exc)
 
 
 class EventTooLargeError(Exception):
