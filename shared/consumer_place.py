@@ -1,9 +1,10 @@
 """Where a consumer-group member is in each partition of the topic.
 
 For each partition: the offset to commit next (the one after the last message handled) and
-a mark of that message (its offset and the CRC-32 of its value), which tells a broker that
-still holds the log read so far from one that lost it (the embedded broker keeps nothing
-across a restart) and writes a new log from offset 0.
+a mark of that message (its offset, and a CRC-32 of its value and timestamp:
+`shared.kafka.message_mark`), which tells a broker that still holds the log read so far from
+one that lost it (the embedded broker keeps nothing across a restart) and writes a new log
+from offset 0.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class Place:
 
     def handled(self, tp: TopicPartition, message: ConsumerRecord[bytes, bytes]) -> None:
         self.positions[tp] = message.offset + 1
-        self._marks[tp] = message_mark(message.offset, message.value)
+        self._marks[tp] = message_mark(message.offset, message.value, message.timestamp)
 
     def to_commit(
         self, assignment: set[TopicPartition], partitions: set[TopicPartition] | None = None

@@ -100,9 +100,9 @@ async def end_offsets(bootstrap_servers: str, topic: str) -> dict[int, int]:
 async def messages_replaced(
     bootstrap_servers: str, marks: dict[TopicPartition, tuple[int, int]]
 ) -> set[TopicPartition]:
-    """The partitions whose message at a marked offset is not the marked one any more (by the
-    CRC-32 of its value): the broker lost its log and writes a new one (the embedded broker
-    keeps nothing across a restart). A Kafka that keeps its log answers the empty set."""
+    """The partitions whose message at a marked offset is not the marked one any more (by
+    `message_mark`): the broker lost its log and writes a new one (the embedded broker keeps
+    nothing across a restart). A Kafka that keeps its log answers the empty set."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers,
         enable_auto_commit=False,
@@ -116,17 +116,21 @@ async def messages_replaced(
             consumer.assign([tp])
             consumer.seek(tp, offset)
             records = (await consumer.getmany(tp, timeout_ms=2000, max_records=1)).get(tp, [])
-            if not records or records[0].offset != offset or _crc(records[0].value) != crc:
+            found = records[0] if records else None
+            if found is None or message_mark(found.offset, found.value, found.timestamp) != (
+                offset,
+                crc,
+            ):
                 replaced.add(tp)
         return replaced
     finally:
         await consumer.stop()
 
 
-def message_mark(offset: int, value: bytes | None) -> tuple[int, int]:
-    """What `messages_replaced` compares: the offset and the CRC-32 of the value."""
-    return offset, _crc(value)
-
-
-def _crc(value: bytes | None) -> int:
-    return zlib.crc32(value or b"")
+def message_mark(offset: int, value: bytes | None, timestamp: int) -> tuple[int, int]:
+    """What `messages_replaced` compares: the offset, and a CRC-32 of the value and the
+    timestamp. The value alone cannot tell a new log from the old one: the relays publish
+    their history again into a new log, the same bytes, and the same event can come to
+    stand at the same offset. Its timestamp is the moment it was sent again (or appended,
+    on a topic that keeps the broker's time), which no copy in the old log carries."""
+    return offset, zlib.crc32(timestamp.to_bytes(8, "big", signed=True), zlib.crc32(value or b""))

@@ -82,8 +82,8 @@ class OutboxRelay:
         self._history = history
         self._healed = False
         # The highest offset the broker acknowledged in each partition since the history
-        # was last queued, with the CRC-32 of that message: a broker whose log no longer
-        # holds that message there has lost the log.
+        # was last queued, with the mark of that message (shared.kafka.message_mark): a
+        # broker whose log no longer holds that message there has lost the log.
         self._acked: dict[int, tuple[int, int]] = {}
         self._log_lost = False  # set when the broker gave an offset it had given before
         self._log_checked = 0.0
@@ -157,7 +157,7 @@ class OutboxRelay:
                 highest = self._acked.get(partition, (-1, 0))[0]
                 lost = lost or offset <= highest
                 if offset > highest:
-                    self._acked[partition] = message_mark(offset, row.body)
+                    self._acked[partition] = message_mark(offset, row.body, acknowledged.timestamp)
             if lost:
                 # An offset given again: the broker started a new log since the last batch,
                 # and what was published before it is gone (queued again by `_heal`).
@@ -215,7 +215,7 @@ class OutboxRelay:
         lost starts again from 0; retention never moves the end back). One that seems to
         end at or before it is looked at: the embedded broker reports the start of the
         last record batch as a partition's end, which under load lies before messages it
-        holds, so only the message itself, read at its offset and compared by its CRC,
+        holds, so only the message itself, read at its offset and compared by its mark,
         tells a lagging end from a lost log."""
         doubtful = {
             TopicPartition(self._settings.topic, partition): mark

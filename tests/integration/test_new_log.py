@@ -1,0 +1,52 @@
+"""Telling a broker's new log from the one read before, on the real broker.
+
+The embedded broker keeps nothing across a restart, and the relays then publish their
+history again into the new log: the same events, the same bytes, often at the same offsets.
+A consumer that took the copy for the message it had read would go on from there and never
+read what the new log holds before it."""
+
+from __future__ import annotations
+
+import pytest
+from aiokafka import TopicPartition
+
+from devstack.broker import EmbeddedBroker, free_port
+from shared.kafka import ensure_topics, make_producer, message_mark, messages_replaced
+
+pytestmark = pytest.mark.integration
+
+TOPIC = "new-log"
+EVENTS = [b'{"event": "received"}', b'{"event": "routed"}', b'{"event": "executed"}']
+
+
+async def publish_all(bootstrap_servers: str) -> tuple[int, bytes, int]:
+    """Each event in turn to partition 0; the last one's offset, value and timestamp."""
+    producer = make_producer(bootstrap_servers, "history")
+    await producer.start()
+    try:
+        for value in EVENTS:
+            acknowledged = await (await producer.send(TOPIC, value, partition=0))
+        return acknowledged.offset, value, acknowledged.timestamp
+    finally:
+        await producer.stop()
+
+
+async def test_the_same_history_published_again_into_a_new_log_is_told_from_the_old() -> None:
+    broker = EmbeddedBroker(free_port())
+    broker.start()
+    try:
+        kafka = broker.bootstrap_servers
+        await ensure_topics(kafka, {TOPIC: 1})
+        offset, value, timestamp = await publish_all(kafka)
+        mark = {TopicPartition(TOPIC, 0): message_mark(offset, value, timestamp)}
+        assert await messages_replaced(kafka, mark) == set()  # the log read so far
+
+        broker.stop()
+        broker.start()  # empty: the relays publish the same history again
+        await ensure_topics(kafka, {TOPIC: 1})
+        again = await publish_all(kafka)
+        assert again[:2] == (offset, value)  # the same bytes at the same offset
+
+        assert await messages_replaced(kafka, mark) == {TopicPartition(TOPIC, 0)}
+    finally:
+        broker.stop()
