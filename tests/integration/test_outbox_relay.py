@@ -110,6 +110,41 @@ async def test_an_idle_relay_whose_broker_lost_its_log_publishes_its_history_aga
         broker.stop()
 
 
+async def test_a_relay_that_keeps_publishing_does_not_stop_to_look_at_the_log(
+    pg_server: str, kafka: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The look at the broker's log is for an idle relay: one that keeps publishing learns
+    of a new log from the offsets it is given, and every event would wait for the look."""
+    monkeypatch.setattr(shared.outbox, "LOG_CHECK_SECONDS", 0.2)
+    looks = []
+    real_end_offsets = shared.outbox.end_offsets
+
+    async def counted(bootstrap_servers: str, topic: str) -> dict[int, int]:
+        looks.append(asyncio.get_running_loop().time())
+        return await real_end_offsets(bootstrap_servers, topic)
+
+    monkeypatch.setattr(shared.outbox, "end_offsets", counted)
+    relay, sessions, topic = await a_relay_with_history(kafka)
+
+    async def looked(times: int) -> bool:
+        return len(looks) >= times
+
+    task = asyncio.create_task(relay.run())
+    try:
+        await eventually(lambda: looked(1), what="the look at the first connection")
+        published = set()
+        for _ in range(20):  # a second of publishing, five times the look's interval
+            published.add(await commit_withdrawal(sessions, relay))
+            await asyncio.sleep(0.05)
+        assert len(looks) == 1
+        assert await read_keys(kafka, topic, expected=published) == published
+
+        await eventually(lambda: looked(2), what="a look once the relay is idle")
+    finally:
+        relay.stop()
+        await asyncio.wait_for(task, 20)
+
+
 async def a_relay_with_history(
     kafka: str,
 ) -> tuple[OutboxRelay, async_sessionmaker[AsyncSession], str]:
