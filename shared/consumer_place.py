@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from aiokafka import ConsumerRecord, TopicPartition
 
-from shared.kafka import message_mark
+from shared.kafka import record_mark
 
 Mark = tuple[int, int]
 
@@ -26,7 +26,7 @@ class Place:
 
     def handled(self, tp: TopicPartition, message: ConsumerRecord[bytes, bytes]) -> None:
         self.positions[tp] = message.offset + 1
-        self._marks[tp] = message_mark(message.offset, message.value, message.timestamp)
+        self._marks[tp] = record_mark(message)
 
     def to_commit(
         self, assignment: set[TopicPartition], partitions: set[TopicPartition] | None = None

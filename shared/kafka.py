@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import zlib
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
@@ -112,15 +112,11 @@ async def messages_replaced(
     try:
         await consumer.start()
         replaced = set()
-        for tp, (offset, crc) in marks.items():
+        for tp, mark in marks.items():
             consumer.assign([tp])
-            consumer.seek(tp, offset)
+            consumer.seek(tp, mark[0])
             records = (await consumer.getmany(tp, timeout_ms=2000, max_records=1)).get(tp, [])
-            found = records[0] if records else None
-            if found is None or message_mark(found.offset, found.value, found.timestamp) != (
-                offset,
-                crc,
-            ):
+            if not records or record_mark(records[0]) != mark:
                 replaced.add(tp)
         return replaced
     finally:
@@ -134,3 +130,8 @@ def message_mark(offset: int, value: bytes | None, timestamp: int) -> tuple[int,
     stand at the same offset. Its timestamp is the moment it was sent again (or appended,
     on a topic that keeps the broker's time), which no copy in the old log carries."""
     return offset, zlib.crc32(timestamp.to_bytes(8, "big", signed=True), zlib.crc32(value or b""))
+
+
+def record_mark(record: ConsumerRecord[bytes, bytes]) -> tuple[int, int]:
+    """The mark (`message_mark`) of a message read from the broker."""
+    return message_mark(record.offset, record.value, record.timestamp)
