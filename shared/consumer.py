@@ -39,7 +39,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.backoff import Backoff
-from shared.consumer_place import Place
+from shared.consumer_place import Mark, Place
 from shared.db import driver, is_transient, quoted
 from shared.dead_letters import DeadLetters
 from shared.event_handlers import BatchHandler, Interest, everything
@@ -51,6 +51,10 @@ from shared.metrics import CONSUMER_RETRIES, EVENTS_CONSUMED
 from shared.settings import ServiceSettings
 
 log = structlog.get_logger("shared.consumer")
+
+DUP = "duplicate"  # the outcome of a message handled before
+# How often at most `_look_again` looks at a partition in which messages came again.
+LOOK_AGAIN_SECONDS = 5.0
 
 
 class _Stopping(Exception):
@@ -109,6 +113,7 @@ class EventConsumer:
         )
         self._stopping = asyncio.Event()
         self.place = Place()
+        self._looked: dict[TopicPartition, float] = {}  # when `_look_again` last looked at each
 
     def stop(self) -> None:
         """Finish the message in hand, commit offsets and return from `run()`."""
@@ -136,7 +141,11 @@ class EventConsumer:
                 arrived = [(tp, each) for tp, messages in batches.items() for each in messages]
                 size = self._settings.consumer_batch_size
                 for start in range(0, len(arrived), size):
-                    await self._process_together(arrived[start : start + size])
+                    chunk = arrived[start : start + size]
+                    before = self.place.marks({tp for tp, _ in chunk})
+                    repeated = await self._process_together(chunk)
+                    if repeated:
+                        await self._look_again(repeated, before)
                 if committing is not None and committing.done():
                     # A broker that answers again after an outage: its log is looked at here,
                     # between batches, since what is found moves this consumer's positions.
@@ -231,29 +240,57 @@ class EventConsumer:
 
     async def _process_together(
         self, arrived: list[tuple[TopicPartition, ConsumerRecord[bytes, bytes]]]
-    ) -> None:
+    ) -> set[TopicPartition]:
         """Messages, each partition's in its order: in one transaction when they are several
         and all handled without an error, else one at a time. The messages of a partition a
         rebalance gave to another member meanwhile are left: they are its to handle, from
-        the offset committed then."""
+        the offset committed then. Returns the partitions a message handled before came in."""
         assert self._consumer is not None
         assignment = self._consumer.assignment()
         mine = [(tp, message) for tp, message in arrived if tp in assignment]
         parsed = _parsed([message for _, message in mine]) if len(mine) > 1 else None
-        if parsed is not None and await self._handle_together(parsed):
+        outcomes = await self._handle_together(parsed) if parsed is not None else None
+        if outcomes is not None:
             for tp, message in mine:  # in order: each partition's last one stays
                 self.place.handled(tp, message)
-            return
+            return {tp for (tp, _), outcome in zip(mine, outcomes, strict=True) if outcome == DUP}
+        repeated = set()
         for tp, message in mine:
             if tp not in self._consumer.assignment():
                 continue
-            await self._process(message)
+            if await self._process(message) == DUP:
+                repeated.add(tp)
             self.place.handled(tp, message)
+        return repeated
 
-    async def _handle_together(self, parsed: list[tuple[CloudEvent, Payload]]) -> bool:
-        """Record and handle every event in one transaction; False (nothing committed) when
-        any of it failed: the caller then takes them one at a time. Events the service has
-        nothing to do with are passed over, and a batch of only those takes no transaction."""
+    async def _look_again(
+        self, repeated: set[TopicPartition], before: dict[TopicPartition, Mark]
+    ) -> None:
+        """Messages handled before came again: a redelivery, or a broker that lost its log
+        and to which the relays publish their history again. A restart too brief for this
+        consumer to notice (no offset commit failed, no group join followed) leaves it
+        reading the new log from its old position, past whatever the new log holds before
+        it (a relay's next event can reach the new log ahead of its history): the message
+        read last before these is looked for where it was, and where it is not, the
+        partition is read again from its beginning (`_after_outage`). At most once a
+        partition every `LOOK_AGAIN_SECONDS`: a history published again comes as many
+        batches of copies."""
+        now = asyncio.get_running_loop().time()
+        due = now - LOOK_AGAIN_SECONDS
+        doubts = {
+            tp: before[tp] for tp in repeated if tp in before and self._looked.get(tp, due) <= due
+        }
+        if not doubts:
+            return
+        self._looked.update(dict.fromkeys(doubts, now))
+        self.place.doubt(doubts)
+        await self._after_outage()
+
+    async def _handle_together(self, parsed: list[tuple[CloudEvent, Payload]]) -> list[str] | None:
+        """Record and handle every event in one transaction; the outcome of each, or None
+        (nothing committed) when any of it failed: the caller then takes them one at a time.
+        Events the service has nothing to do with are passed over, and a batch of only those
+        takes no transaction."""
         wanted = [self._interest(payload) for _, payload in parsed]
         outcomes = []
         published = False
@@ -267,7 +304,7 @@ class EventConsumer:
                         if not want:
                             outcomes.append("ignored")
                         elif event.dedup_key not in new:
-                            outcomes.append("duplicate")
+                            outcomes.append(DUP)
                         else:
                             # A second copy in the batch is a duplicate.
                             new.discard(event.dedup_key)
@@ -280,12 +317,12 @@ class EventConsumer:
                 outcomes = ["ignored"] * len(parsed)
         except Exception as exc:
             log.info("consumer.batch_taken_one_by_one", size=len(parsed), error=type(exc).__name__)
-            return False
+            return None
         for (event, _), outcome in zip(parsed, outcomes, strict=True):
             self._counted(event, outcome)
         if self._on_commit is not None and published:
             self._on_commit()
-        return True
+        return outcomes
 
     async def _record_all(self, session: AsyncSession, events: list[CloudEvent]) -> set[str]:
         """Record the events' keys, in one statement; those that were not recorded before."""
@@ -299,32 +336,34 @@ class EventConsumer:
     def _counted(self, event: CloudEvent, outcome: str) -> None:
         EVENTS_CONSUMED.labels(event.type, outcome).inc()
 
-    async def _process(self, message: ConsumerRecord[bytes, bytes]) -> None:
+    async def _process(self, message: ConsumerRecord[bytes, bytes]) -> str:
+        """Handle one message; its outcome."""
         try:
             event, payload = _parse(message)
         except EnvelopeError as exc:
             await self._dead_letters.send(message, reason=str(exc), error=type(exc).__name__)
-            return
+            return "dead-lettered"
         if not self._interest(payload):
             self._counted(event, "ignored")
-            return
+            return "ignored"
         structlog.contextvars.bind_contextvars(
             event_id=event.id, causation_id=event.causationid, correlation_id=event.correlationid
         )
         try:
-            await self._handle(message, event, payload)
+            return await self._handle(message, event, payload)
         finally:
             structlog.contextvars.unbind_contextvars("event_id", "causation_id", "correlation_id")
 
     async def _handle(
         self, message: ConsumerRecord[bytes, bytes], event: CloudEvent, payload: Payload
-    ) -> None:
+    ) -> str:
         backoff = self._backoff()
         failures = 0
         while True:
             try:
-                self._counted(event, await self._handle_once(event, payload))
-                return
+                outcome = await self._handle_once(event, payload)
+                self._counted(event, outcome)
+                return outcome
             except Exception as exc:
                 if is_transient(exc):
                     reason = "infrastructure"
@@ -343,14 +382,14 @@ class EventConsumer:
                             reason=f"handler failed {failures} times: {exc!r}"[:1000],
                             error=type(exc).__name__,
                         )
-                        return
+                        return "dead-lettered"
                 CONSUMER_RETRIES.labels(reason).inc()
                 await self._wait(backoff.next_delay(), reason=type(exc).__name__)
 
     async def _handle_once(self, event: CloudEvent, payload: Payload) -> str:
         async with self._sessions() as session, session.begin():
             if not await self._record_all(session, [event]):
-                return "duplicate"
+                return DUP
             await self._handler(session, [(event, payload)])
             published = wrote_outbox(session)
         if self._on_commit is not None and published:

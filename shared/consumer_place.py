@@ -59,6 +59,14 @@ class Place:
         self._outage_marks = {**marks, **self._outage_marks}
         return bool(self._outage_marks)
 
+    def marks(self, partitions: set[TopicPartition]) -> dict[TopicPartition, Mark]:
+        """The marks of the last message handled in each of these partitions, where any."""
+        return {tp: self._marks[tp] for tp in partitions if tp in self._marks}
+
+    def doubt(self, marks: dict[TopicPartition, Mark]) -> None:
+        """These marks are to be looked at, with those an outage left."""
+        self._outage_marks = {**marks, **self._outage_marks}
+
     @property
     def in_doubt(self) -> bool:
         return bool(self._outage_marks)

@@ -7,11 +7,16 @@ read what the new log holds before it."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 from aiokafka import TopicPartition
 
 from devstack.broker import EmbeddedBroker, free_port
 from shared.kafka import ensure_topics, make_producer, message_mark, messages_replaced
+from tests.support.consumers import at_least, member, publish, settings_for, withdrawal
+from tests.support.infra import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -50,3 +55,49 @@ async def test_the_same_history_published_again_into_a_new_log_is_told_from_the_
         assert await messages_replaced(kafka, mark) == {TopicPartition(TOPIC, 0)}
     finally:
         broker.stop()
+
+
+async def test_a_consumer_that_missed_a_brief_restart_reads_what_the_new_log_holds_first(
+    database: tuple[object, object],
+) -> None:
+    """A restart shorter than the clients' retries: the consumer never saw the broker go
+    away, and a relay's next event reaches the new log before the history published again
+    behind it. The copies tell the consumer that the log is another: it reads it again from
+    its beginning instead of going on from its old position, past the new event."""
+    _, sessions = database
+    broker = EmbeddedBroker(free_port())
+    broker.start()
+    try:
+        kafka = broker.bootstrap_servers
+        await ensure_topics(kafka, {TOPIC: 1})
+        history = [withdrawal("req-1"), withdrawal("req-2")]
+        await publish(kafka, TOPIC, history)
+        # No offset commit to notice the outage by.
+        settings = settings_for(kafka, TOPIC).model_copy(
+            update={"consumer_commit_interval_ms": 60_000}
+        )
+        consumer = member(sessions, settings)
+        task = asyncio.create_task(consumer.run())
+        try:
+            await eventually(lambda: at_least(sessions, 2), what="the history handled")
+
+            # While this test holds the event loop, the consumer cannot run: it finds the
+            # new log already past its position when it looks again.
+            broker.stop()
+            broker.start()
+            new_log = [withdrawal("req-3"), *history]
+            beside = threading.Thread(target=asyncio.run, args=(publish_anew(kafka, new_log),))
+            beside.start()
+            beside.join()
+
+            await eventually(lambda: at_least(sessions, 3), what="the new log's first event")
+        finally:
+            consumer.stop()
+            await asyncio.wait_for(task, 30)
+    finally:
+        broker.stop()
+
+
+async def publish_anew(kafka: str, values: list[bytes]) -> None:
+    await ensure_topics(kafka, {TOPIC: 1})
+    await publish(kafka, TOPIC, values)
