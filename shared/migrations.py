@@ -77,7 +77,7 @@ def create_outbox() -> None:
 
 
 def create_processed_events() -> None:
-    """`processed_events`, as in `shared.consumer`."""
+    """`processed_events`, as `shared.message_handling` records into it."""
     op.create_table(
         "processed_events",
         sa.Column("event_key", sa.String(200), primary_key=True),

@@ -16,7 +16,7 @@ from shared.personal_data.vault import CachedKeyVault
 
 log = structlog.get_logger("key_vault")
 
-# A consumer's batch handler (shared.consumer.BatchHandler): a session and the events.
+# A consumer's batch handler (shared.event_handlers.BatchHandler): a session and the events.
 Handler = Callable[[Any, Sequence[tuple[Any, Payload]]], Awaitable[None]]
 # The events a consumer takes at all (shared.event_handlers.Interest).
 Interest = Callable[[Payload], bool]

@@ -43,7 +43,7 @@ async def test_a_message_delivered_twice_in_one_batch_has_its_effect_once(
     await publish(kafka, topic, [twice, withdrawal("req-once"), twice])
     consumer = member(sessions, settings_for(kafka, topic))
     seen = Counter()
-    consumer._counted = seen.wrap(consumer._counted)  # type: ignore[method-assign]
+    consumer.handling.counted = seen.wrap(consumer.handling.counted)  # type: ignore[method-assign]
     await run_until(consumer, lambda: ready(seen.duplicates >= 1), "the copy seen as one")
     assert await count_effects(sessions) == 2
 
@@ -60,7 +60,7 @@ async def test_events_of_no_concern_to_the_service_are_passed_over_without_a_rec
         sessions, settings, interest=lambda payload: not payload.request_id.startswith("other")
     )
     seen = Counter()
-    consumer._counted = seen.wrap(consumer._counted)  # type: ignore[method-assign]
+    consumer.handling.counted = seen.wrap(consumer.handling.counted)  # type: ignore[method-assign]
     task = asyncio.create_task(consumer.run())
     try:
         await eventually(lambda: ready(seen.ignored == 2), what="the batch's two passed over")

@@ -57,7 +57,7 @@ async def test_a_consumer_restarted_between_its_commit_and_its_offset_commit_rep
     # The same five messages come again, since no offset was committed; nothing happens twice.
     second = member(sessions, settings, group=group)
     seen = Counter()
-    second._counted = seen.wrap(second._counted)  # type: ignore[method-assign]
+    second.handling.counted = seen.wrap(second.handling.counted)  # type: ignore[method-assign]
     await run_until(second, lambda: ready(seen.duplicates >= 5), "the five redeliveries")
     assert await count_effects(sessions) == 5
 
