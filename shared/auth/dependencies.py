@@ -34,8 +34,9 @@ from shared.rate_limit import limit_principal
 from shared.settings import ServiceSettings
 
 # Open to anyone: an orchestrator's probes carry no token, and the API's description
-# (`/openapi.json`, not an API route, and its pages) tells a client how to get one.
-OPEN_PATHS = frozenset({"/health/live", "/health/ready", "/docs", "/redoc"})
+# (`/openapi.json`, not an API route, its pages and the files they load, the same for
+# everyone) tells a client how to get one.
+OPEN_PATHS = frozenset({"/health/live", "/health/ready", "/docs", "/redoc", "/docs/assets/{name}"})
 
 _bearer = HTTPBearer(
     auto_error=False,

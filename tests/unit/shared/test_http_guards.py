@@ -4,6 +4,7 @@ nothing of the internals, and headers that keep a browser from misusing an answe
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -147,17 +148,56 @@ async def test_every_answer_carries_the_security_headers_even_a_failure() -> Non
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
 
 
-async def test_the_docs_page_allows_its_own_inline_script_by_hash_only() -> None:
-    response = await client().get("/docs")
-
-    policy = dict(
+def _policy(response: httpx.Response) -> dict[str, str]:
+    return dict(
         directive.strip().split(" ", 1)
         for directive in response.headers["Content-Security-Policy"].split(";")
     )
+
+
+async def test_the_docs_page_allows_its_own_inline_script_by_hash_only() -> None:
+    response = await client().get("/docs")
+
+    policy = _policy(response)
     assert response.status_code == 200
     assert "'sha256-" in policy["script-src"]
     assert "unsafe-inline" not in policy["script-src"]
     assert policy["connect-src"] == "'self'"
+
+
+async def test_the_docs_pages_load_nothing_from_outside_the_service() -> None:
+    # On a network closed to the internet the pages must still work: every script, style
+    # and icon they name is served by the service itself, and their policies allow no other
+    # origin.
+    service = client()
+    for page in ("/docs", "/redoc"):
+        response = await service.get(page)
+        loaded = re.findall(r'(?:src|href)="([^"]+)"', response.text)
+
+        assert loaded, page
+        assert all(url.startswith("/docs/assets/") for url in loaded), loaded
+        assert "http" not in response.headers["Content-Security-Policy"], page
+        for url in loaded:
+            asset = await service.get(url)
+            assert asset.status_code == 200, url
+            assert asset.headers["content-type"].split(";")[0] in (
+                "text/javascript",
+                "text/css",
+                "image/png",
+            )
+            assert b"https://cdn." not in asset.content, url
+            assert len(asset.content) > 500, url
+    assert (await service.get("/docs/assets/..%2Fsettings.py")).status_code == 404
+    assert (await service.get("/docs/assets/swagger-ui.js.map")).status_code == 404
+
+
+async def test_the_docs_pages_follow_the_prefix_a_proxy_serves_the_service_under() -> None:
+    transport = httpx.ASGITransport(an_app(), root_path="/intake")
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        page = (await http.get("/docs")).text
+
+    assert '"/intake/docs/assets/swagger-ui-bundle.js"' in page
+    assert "'/intake/openapi.json'" in page or '"/intake/openapi.json"' in page
 
 
 async def test_cross_origin_browsers_are_refused_unless_an_origin_is_configured() -> None:
