@@ -49,7 +49,7 @@ def fingerprint(document: dict[str, Any]) -> str:
 async def submit_request(
     statements: AbstractAsyncContextManager[asyncpg.Connection],
     uow: UnitOfWork,
-    details: RequestDetails,
+    document: dict[str, Any],
     *,
     idempotency_key: str | None,
     reference_prefix: str,
@@ -57,10 +57,10 @@ async def submit_request(
     keys: KeyReservoir,
     authority: str | None = None,
 ) -> tuple[AssistanceRequest, bool]:
-    """Receive a request from `authority` (None: the department); returns it and whether it
-    is new (False: an idempotent replay, read in `uow`). Its personal data is sealed under
-    a key of its own before it is stored anywhere; the key's id is the request's id."""
-    document = details.model_dump(mode="json")
+    """Receive a request from `authority` (None: the department), its details given as the
+    JSON document of a validated `RequestDetails`; returns it and whether it is new (False:
+    an idempotent replay, read in `uow`). Its personal data is sealed under a key of its own
+    before it is stored anywhere; the key's id is the request's id."""
     print_ = fingerprint(document)
     if idempotency_key:
         idempotency_key = scoped_key(authority, idempotency_key)

@@ -25,7 +25,7 @@ from shared.identifiers import PathId
 from shared.openapi import problems
 from shared.personal_data.service_vault import ServiceKeyVault
 from shared.problems import problem_response
-from shared.request.submission import RequestSubmission, to_details
+from shared.request.submission import RequestSubmission
 from shared.runtime import Runtime
 
 router = APIRouter(prefix="/v1", tags=["requests"])
@@ -139,11 +139,13 @@ async def submit(
     make an event larger than the topic carries (1 MB) is refused with 413, naming its
     largest parts."""
     runtime = _runtime(request)
-    details = to_details(body)
+    # The submission as its event's payload will hold it: the same document as
+    # `to_details(body)` would dump (tested), without validating it a second time.
+    document = body.model_dump(mode="json")
     created, is_new = await handlers.submit_request(
         runtime.single_statements(),
         runtime.unit_of_work(),
-        details,
+        document,
         idempotency_key=idempotency_key,
         reference_prefix=runtime.settings.reference_prefix,  # type: ignore[attr-defined]
         correlation_id=request.state.correlation_id,
@@ -155,7 +157,7 @@ async def submit(
         response.headers["Idempotent-Replayed"] = "true"
         return await _resource(request, created)
     # What was just sealed is answered from the submission itself, not opened again.
-    return RequestResource.of(created, details.model_dump(mode="json"))
+    return RequestResource.of(created, document)
 
 
 @router.get("/requests/{request_id}", response_model=RequestResource, responses=problems(404))

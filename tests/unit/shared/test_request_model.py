@@ -268,3 +268,30 @@ def test_a_received_request_cannot_be_changed_afterwards() -> None:
 
     with pytest.raises(ValidationError):
         details.urgency = Urgency.NORMAL  # type: ignore[misc]
+
+
+def _minimal() -> dict[str, Any]:
+    request = example()
+    for optional in ("requested_authority", "persons", "related_requests", "requested_date"):
+        del request[optional]
+    del request["requesting_authority"]["contact"]
+    del request["measures"][1]
+    del request["measures"][0]["details"]
+    request["urgency"], request["urgency_reasons"] = "normal", None
+    return request
+
+
+def _both_contacts() -> dict[str, Any]:
+    request = example()
+    request["requested_authority"]["contact"] = {"email": "mpp@rjt.example", "phone": "+381 11"}
+    request["persons"][1].update(date_of_birth="1990-01-02", role="victim")
+    return request
+
+
+@pytest.mark.parametrize("request_", [example(), _minimal(), _both_contacts()])
+def test_a_submission_is_the_document_of_the_payload_it_becomes(request_: dict[str, Any]) -> None:
+    # intake seals and stores the submission's own document (no second validation through
+    # `to_details`): it must be what the event's details hold, field for field.
+    submission = submit(request_)
+
+    assert submission.model_dump(mode="json") == to_details(submission).model_dump(mode="json")
