@@ -34,7 +34,7 @@ from shared.consumer_place import Mark, Place
 from shared.dead_letters import DeadLetters
 from shared.event_handlers import BatchHandler, Interest, everything
 from shared.kafka import TRANSIENT_KAFKA_ERRORS, messages_replaced
-from shared.message_handling import DUP, MessageHandling, parsed_all
+from shared.message_handling import DUP, MessageHandling
 from shared.settings import ServiceSettings
 
 log = structlog.get_logger("shared.consumer")
@@ -231,7 +231,8 @@ class EventConsumer:
         assert self._consumer is not None
         assignment = self._consumer.assignment()
         mine = [(tp, message) for tp, message in arrived if tp in assignment]
-        parsed = parsed_all([message for _, message in mine]) if len(mine) > 1 else None
+        several = len(mine) > 1
+        parsed = self.handling.parsed_all([message for _, message in mine]) if several else None
         outcomes = await self.handling.together(parsed) if parsed is not None else None
         if outcomes is not None:
             for tp, message in mine:  # in order: each partition's last one stays

@@ -21,14 +21,14 @@ Handler = Callable[[AsyncSession, CloudEvent, Payload], Awaitable[None]]
 # notify: one statement per table for the batch instead of one per event); the others
 # handle one event at a time through `one_by_one`.
 BatchHandler = Callable[[AsyncSession, Sequence[tuple[CloudEvent, Payload]]], Awaitable[None]]
-# Which events a service acts on at all. Every service reads every event of the topic; one
-# it has nothing to do with (routing's own `routed`, intake's own `received`) is passed over
-# without a transaction: recording it as processed would guard an effect that never happens,
-# at the price of a commit per event per service.
-Interest = Callable[[Payload], bool]
+# Which kinds of event (their payload models) a service acts on at all. Every service reads
+# every event of the topic; one it has nothing to do with (routing's own `routed`, intake's
+# own `received`) is passed over unread and without a transaction: recording it as processed
+# would guard an effect that never happens, at the price of a commit per event per service.
+Interest = Callable[[type[Payload]], bool]
 
 
-def everything(payload: Payload) -> bool:
+def everything(kind: type[Payload]) -> bool:
     """The interest of a service that acts on every event (tracking archives them all)."""
     return True
 

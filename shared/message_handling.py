@@ -1,8 +1,11 @@
 """Handling a consumed message once in effect, whatever the broker redelivers.
 
-1. Parse the envelope and validate the payload against the catalogue. A message that cannot
-   be parsed or validated is a *poison message*: it goes to the dead-letter topic with the
-   reason in its headers, and the loop moves on.
+1. Parse the envelope and, for an event of a kind the service acts on (its `Interest`),
+   validate the payload against the catalogue; the payload of any other kind is not read
+   (intake's own `received`, the largest event, is passed over by intake unread). A message
+   that cannot be parsed or validated, or whose type the catalogue does not know, is a
+   *poison message*: it goes to the dead-letter topic with the reason in its headers, and
+   the loop moves on.
 2. In one database transaction, record the event's `source#id` in `processed_events` and
    run the handler. A key already recorded means a redelivery: nothing is done again.
    The messages that arrived together, from any of its partitions, share that transaction
@@ -34,7 +37,7 @@ from shared.backoff import Backoff
 from shared.db import driver, is_transient, quoted
 from shared.dead_letters import DeadLetters, Wait
 from shared.event_handlers import BatchHandler, Interest
-from shared.events.catalogue import Payload, read_payload
+from shared.events.catalogue import Payload, payload_kind, read_payload
 from shared.events.envelope import CloudEvent, EnvelopeError
 from shared.eventstore import lost_to_a_concurrent_write, wrote_outbox
 from shared.metrics import CONSUMER_RETRIES, EVENTS_CONSUMED
@@ -43,6 +46,8 @@ from shared.settings import ServiceSettings
 log = structlog.get_logger("shared.consumer")
 
 DUP = "duplicate"  # the outcome of a message handled before
+# A message's event and its payload; None: of a kind the service passes over, left unread.
+Parsed = tuple[CloudEvent, Payload | None]
 
 
 class MessageHandling:
@@ -76,12 +81,29 @@ class MessageHandling:
         self._wait = wait
         self._on_commit = on_commit
 
-    async def together(self, parsed: list[tuple[CloudEvent, Payload]]) -> list[str] | None:
+    def parsed_all(self, messages: list[ConsumerRecord[bytes, bytes]]) -> list[Parsed] | None:
+        """Each message's event and payload (`parse`); None when one is poison (taken one at
+        a time, it goes to the dead-letter topic in its turn)."""
+        try:
+            return [self.parse(message) for message in messages]
+        except EnvelopeError:
+            return None
+
+    def parse(self, message: ConsumerRecord[bytes, bytes]) -> Parsed:
+        """The message's event and its payload checked against the catalogue, or None for
+        the payload of an event the service has nothing to do with (not read: the service
+        passes it over). EnvelopeError when the message is not an event of the catalogue."""
+        event = CloudEvent.from_bytes(message.value)
+        if not self._interest(payload_kind(event.type)):
+            return event, None
+        return event, read_payload(event)
+
+    async def together(self, parsed: list[Parsed]) -> list[str] | None:
         """Record and handle every event in one transaction; the outcome of each, or None
         (nothing committed) when any of it failed: the caller then takes them one at a time.
         Events the service has nothing to do with are passed over, and a batch of only those
         takes no transaction."""
-        wanted = [self._interest(payload) for _, payload in parsed]
+        wanted = [payload is not None for _, payload in parsed]
         outcomes = []
         published = False
         try:
@@ -98,6 +120,7 @@ class MessageHandling:
                         else:
                             # A second copy in the batch is a duplicate.
                             new.discard(event.dedup_key)
+                            assert payload is not None  # wanted
                             fresh.append((event, payload))
                             outcomes.append("handled")
                     if fresh:
@@ -131,11 +154,11 @@ class MessageHandling:
         """Handle one message in a transaction of its own, with the retries and the dead
         letter above; its outcome."""
         try:
-            event, payload = parse(message)
+            event, payload = self.parse(message)
         except EnvelopeError as exc:
             await self._dead_letters.send(message, reason=str(exc), error=type(exc).__name__)
             return "dead-lettered"
-        if not self._interest(payload):
+        if payload is None:
             self.counted(event, "ignored")
             return "ignored"
         structlog.contextvars.bind_contextvars(
@@ -188,19 +211,3 @@ class MessageHandling:
             self._on_commit()
         return "handled"
 
-
-def parsed_all(
-    messages: list[ConsumerRecord[bytes, bytes]],
-) -> list[tuple[CloudEvent, Payload]] | None:
-    """Each message's event and payload; None when one is poison (taken one at a time, it
-    goes to the dead-letter topic in its turn)."""
-    try:
-        return [parse(message) for message in messages]
-    except EnvelopeError:
-        return None
-
-
-def parse(message: ConsumerRecord[bytes, bytes]) -> tuple[CloudEvent, Payload]:
-    """The message's event, its payload checked against the catalogue (EnvelopeError)."""
-    event = CloudEvent.from_bytes(message.value)
-    return event, read_payload(event)

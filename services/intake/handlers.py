@@ -202,7 +202,7 @@ async def get_request(
 
 async def observe_routing(session: AsyncSession, event: CloudEvent, payload: Payload) -> None:
     """Consumer handler: keep routing's facts in the request's stream (closure needs them)."""
-    if not observable(payload):
+    if not observable(type(payload)):
         return  # without loading the request: nothing of this kind changes it
     repo = RequestRepository(session)
     try:

@@ -72,7 +72,7 @@ class Routing:
         self, session: AsyncSession, event: CloudEvent, payload: Payload
     ) -> None:
         """Consumer handler: route what was received; note what intake closed."""
-        if not observable(payload):
+        if not observable(type(payload)):
             return  # without loading the request: nothing of this kind changes it
         repo = RoutingRepository(session)
         routed = await repo.find(payload.request_id) or RoutedRequest(request_id=payload.request_id)

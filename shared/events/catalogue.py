@@ -227,11 +227,17 @@ def type_of(payload: Payload) -> str:
     raise UnknownEventError(f"{type(payload).__name__} is not in the event catalogue")
 
 
+def payload_kind(event_type: str) -> type[Payload]:
+    """The payload model of a catalogued event type (UnknownEventError for another)."""
+    if event_type not in CATALOGUE:
+        raise UnknownEventError(f"unknown event type {event_type!r}")
+    return CATALOGUE[event_type][1]
+
+
 def read_payload(event: CloudEvent) -> Payload:
     """The typed payload of an event, upcast to the current version of its type."""
-    if event.type not in CATALOGUE:
-        raise UnknownEventError(f"unknown event type {event.type!r}")
-    current, model = CATALOGUE[event.type]
+    model = payload_kind(event.type)
+    current, _ = CATALOGUE[event.type]
     if event.schemaversion > current:
         raise UnknownEventError(
             f"{event.type} schema version {event.schemaversion} is newer than this reader's "

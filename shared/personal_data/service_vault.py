@@ -18,8 +18,8 @@ log = structlog.get_logger("key_vault")
 
 # A consumer's batch handler (shared.event_handlers.BatchHandler): a session and the events.
 Handler = Callable[[Any, Sequence[tuple[Any, Payload]]], Awaitable[None]]
-# The events a consumer takes at all (shared.event_handlers.Interest).
-Interest = Callable[[Payload], bool]
+# The kinds of event a consumer takes at all (shared.event_handlers.Interest).
+Interest = Callable[[type[Payload]], bool]
 
 
 class ServiceKeyVault:
@@ -61,7 +61,7 @@ class ServiceKeyVault:
 
     def noticing_erasures(self, interest: Interest) -> Interest:
         """`interest`, widened to the erasures `evicting` must see."""
-        return lambda payload: isinstance(payload, PersonalDataErased) or interest(payload)
+        return lambda kind: issubclass(kind, PersonalDataErased) or interest(kind)
 
     def evicting(self, handler: Handler) -> Handler:
         """`handler`, forgetting a request's cached key when its erasure comes by."""

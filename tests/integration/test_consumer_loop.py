@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer
 
-from shared.events.catalogue import Payload
+from shared.events.catalogue import CLOSED, Payload, RequestWithdrawn
 from shared.events.envelope import CloudEvent
 from shared.eventstore import enqueue
 from shared.kafka import end_offsets
@@ -48,23 +48,24 @@ async def test_a_message_delivered_twice_in_one_batch_has_its_effect_once(
     assert await count_effects(sessions) == 2
 
 
-async def test_events_of_no_concern_to_the_service_are_passed_over_without_a_record(
+async def test_events_of_no_concern_to_the_service_are_passed_over_unread_without_a_record(
     kafka: str, database: tuple[object, object]
 ) -> None:
     _, sessions = database
     topic = await fresh_topic(kafka)
     settings = settings_for(kafka, topic)
-    # Together in one batch, then one arriving alone (the one-at-a-time path).
-    await publish(kafka, topic, [withdrawal(f"other-{n}") for n in range(2)] + [withdrawal("mine")])
-    consumer = member(
-        sessions, settings, interest=lambda payload: not payload.request_id.startswith("other")
-    )
+    # Together in one batch, then one arriving alone (the one-at-a-time path). Their payloads
+    # are incomplete: read, they would be poison; of a kind the service passes over, they are
+    # not read at all.
+    await publish(kafka, topic, [incomplete_closure(f"other-{n}") for n in range(2)])
+    await publish(kafka, topic, [withdrawal("mine")])
+    consumer = member(sessions, settings, interest=lambda kind: issubclass(kind, RequestWithdrawn))
     seen = Counter()
     consumer.handling.counted = seen.wrap(consumer.handling.counted)  # type: ignore[method-assign]
     task = asyncio.create_task(consumer.run())
     try:
         await eventually(lambda: ready(seen.ignored == 2), what="the batch's two passed over")
-        await publish(kafka, topic, [withdrawal("other-alone")])
+        await publish(kafka, topic, [incomplete_closure("other-alone")])
         await eventually(lambda: ready(seen.ignored == 3), what="the lone one passed over")
     finally:
         consumer.stop()
@@ -74,6 +75,14 @@ async def test_events_of_no_concern_to_the_service_are_passed_over_without_a_rec
     async with sessions() as session:  # type: ignore[operator]
         recorded = await session.scalar(sa.select(sa.func.count()).select_from(processed))
     assert recorded == 1  # only the event it acted on
+
+
+def incomplete_closure(request_id: str) -> bytes:
+    """A closure without its outcome: a payload the catalogue refuses."""
+    data = {"request_id": request_id}
+    return CloudEvent.create(
+        source="/mla/test", type=CLOSED, subject=request_id, data=data
+    ).to_bytes()
 
 
 async def test_a_malformed_message_goes_to_the_dead_letter_topic_and_the_consumer_goes_on(

@@ -221,7 +221,7 @@ class AssistanceRequest:
 OBSERVED = (RequestRouted, RoutingFailed, AssignmentDeclined, RequestExecuted)
 
 
-def observable(payload: Payload) -> bool:
+def observable(kind: type[Payload]) -> bool:
     """Whether a fact of this kind can change a request here at all (intake's own events
     are in the request's stream already): the consumer skips the others unread."""
-    return isinstance(payload, OBSERVED)
+    return issubclass(kind, OBSERVED)

@@ -283,7 +283,7 @@ class RoutedRequest:
 OBSERVED = (RequestReceived, RequestWithdrawn, RequestClosed)
 
 
-def observable(payload: Payload) -> bool:
+def observable(kind: type[Payload]) -> bool:
     """Whether a fact of this kind can change a request here at all (those routing reports
     itself are in the request's stream already): the consumer skips the others unread."""
-    return isinstance(payload, OBSERVED)
+    return issubclass(kind, OBSERVED)
