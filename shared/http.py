@@ -26,6 +26,7 @@ from shared.metrics import HTTP_REQUESTS
 from shared.nul_characters import NulCharacterMiddleware
 from shared.openapi import install_problem_docs
 from shared.problems import CORRELATION_HEADER, install_problem_handlers
+from shared.rate_allowance import SharedRateLimiter
 from shared.rate_limit import PRINCIPAL_LIMITER_STATE, RateLimiter, RateLimitMiddleware
 from shared.security_headers import SecurityHeadersMiddleware
 from shared.settings import ServiceSettings
@@ -73,7 +74,9 @@ def _limit_rates(app: FastAPI, settings: ServiceSettings) -> None:
     anonymous = credentialed = None
     if settings.rate_limit_per_second > 0:
         per_client = (settings.rate_limit_per_second, settings.rate_limit_burst)
-        setattr(app.state, PRINCIPAL_LIMITER_STATE, RateLimiter(*per_client))
+        # Shared by the service's instances once its runtime has a database (lifespan).
+        shared = SharedRateLimiter(RateLimiter(*per_client))
+        setattr(app.state, PRINCIPAL_LIMITER_STATE, shared)
         anonymous = RateLimiter(*per_client)
     if settings.rate_limit_per_address_per_second > 0:
         credentialed = RateLimiter(

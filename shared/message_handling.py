@@ -210,4 +210,3 @@ class MessageHandling:
         if self._on_commit is not None and published:
             self._on_commit()
         return "handled"
-

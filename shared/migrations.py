@@ -106,3 +106,45 @@ def toast_rows_again(*tables: str) -> None:
     """The downgrade of `keep_rows_inline`: PostgreSQL's default again (new rows only)."""
     for table in tables:
         op.execute(f'ALTER TABLE "{table}" RESET (toast_tuple_target)')
+
+
+# The GCRA of shared/rate_allowance.py: the principal's row is locked, the tokens it can
+# give now (its burst less what its bucket owes, in whole tokens) granted up to those
+# wanted, and the moment it is full again moved on by them. Server time, so that the
+# instances' clocks need not agree; `wait` says when one token is back.
+_CLAIM_RATE_ALLOWANCE = """
+CREATE FUNCTION claim_rate_allowance(
+    p_client varchar, p_wanted integer, p_burst integer, p_interval double precision,
+    OUT granted integer, OUT wait double precision
+) LANGUAGE plpgsql AS $$
+DECLARE
+    now_s double precision := extract(epoch FROM clock_timestamp());
+    owed double precision;
+BEGIN
+    INSERT INTO rate_allowances (client, full_at) VALUES (p_client, now_s)
+        ON CONFLICT (client) DO NOTHING;
+    SELECT greatest(full_at - now_s, 0) INTO owed
+        FROM rate_allowances WHERE client = p_client FOR UPDATE;
+    granted := least(p_wanted, greatest(floor(p_burst - owed / p_interval + 1e-9), 0))::integer;
+    UPDATE rate_allowances SET full_at = now_s + owed + granted * p_interval
+        WHERE client = p_client;
+    wait := CASE WHEN granted > 0 THEN 0 ELSE owed + p_interval - p_burst * p_interval END;
+END $$
+"""
+
+
+def create_rate_allowances() -> None:
+    """`rate_allowances` and the function that takes from them (shared/rate_allowance.py).
+    Unlogged: an allowance is worth nothing after a crash (it refills within seconds), and
+    no claim waits for the disk."""
+    op.execute(
+        "CREATE UNLOGGED TABLE rate_allowances ("
+        "client varchar(200) PRIMARY KEY, full_at double precision NOT NULL)"
+    )
+    op.execute(_CLAIM_RATE_ALLOWANCE)
+
+
+def drop_rate_allowances() -> None:
+    """The downgrade of `create_rate_allowances`."""
+    op.execute("DROP FUNCTION claim_rate_allowance")
+    op.execute("DROP TABLE rate_allowances")

@@ -19,10 +19,10 @@ Who is a client, and where its token is taken:
   against a much larger allowance: forged tokens, or many tokens from one place, cannot
   flood a process even though each is refused or has its own bucket.
 
-The buckets live in the memory of one instance: N instances allow N times the rate, and a
-restart forgets them. This protects one process from one noisy client; in production put the
-real limit in front of the services (the gateway or ingress), or move the buckets to a shared
-store such as Redis.
+A principal's allowance is one for all the instances of a service: kept in the service's
+database and taken in small leases (shared/rate_allowance.py). The per-address buckets live
+in the memory of one instance (N instances allow N times their rate, and a restart forgets
+them): they protect one process from one flood, which is each process's own business.
 """
 
 from __future__ import annotations
@@ -32,12 +32,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.problems import ProblemError, problem_response
+
+if TYPE_CHECKING:
+    from shared.rate_allowance import SharedRateLimiter
 
 UNLIMITED_PREFIXES = ("/health/",)
 # Beyond this many clients the least recently seen bucket is forgotten, so that a flood from
@@ -104,7 +107,7 @@ def retry_after_seconds(wait: float) -> int:
     return max(1, math.ceil(wait))
 
 
-def _detail(who: str, limiter: RateLimiter, retry_after: int) -> str:
+def _detail(who: str, limiter: RateLimiter | SharedRateLimiter, retry_after: int) -> str:
     return (
         f"{who} sent more than {limiter.per_second:g} requests a second "
         f"(bursts of {limiter.burst}); retry after {retry_after} s."
@@ -127,16 +130,16 @@ class TooManyRequestsError(ProblemError):
 PRINCIPAL_LIMITER_STATE = "principal_rate_limiter"
 
 
-def limit_principal(request: Request, principal: Any) -> None:
-    """Take one token from the bucket of the principal a verified token names, or refuse
-    the request with 429 (`TooManyRequestsError`). Once per request, however many of its
-    dependencies verify the token; a no-op where the app keeps no principal limiter."""
-    limiter: RateLimiter | None = getattr(request.app.state, PRINCIPAL_LIMITER_STATE, None)
+async def limit_principal(request: Request, principal: Any) -> None:
+    """Take one token from the allowance of the principal a verified token names, or
+    refuse the request with 429 (`TooManyRequestsError`). Once per request, however many of
+    its dependencies verify the token; a no-op where the app keeps no principal limiter."""
+    limiter: SharedRateLimiter | None = getattr(request.app.state, PRINCIPAL_LIMITER_STATE, None)
     key = principal_key(principal)
     if limiter is None or key is None or getattr(request.state, "rate_limited_as", None) == key:
         return
     request.state.rate_limited_as = key
-    wait = limiter.take(key)
+    wait = await limiter.take(key)
     if wait:
         retry_after = retry_after_seconds(wait)
         raise TooManyRequestsError(

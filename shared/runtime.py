@@ -28,6 +28,8 @@ from shared.event_handlers import BatchHandler, Interest, everything
 from shared.kafka import make_producer
 from shared.logging import configure_logging
 from shared.outbox import OutboxRelay
+from shared.rate_allowance import SharedRateLimiter
+from shared.rate_limit import PRINCIPAL_LIMITER_STATE
 from shared.settings import ServiceSettings
 
 log = structlog.get_logger("shared.runtime")
@@ -156,6 +158,9 @@ def lifespan_of(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = make_runtime()
         app.state.runtime = runtime
+        limiter: SharedRateLimiter | None = getattr(app.state, PRINCIPAL_LIMITER_STATE, None)
+        if limiter is not None:
+            limiter.share(runtime.engine)
         if on_start is not None:
             await on_start(runtime)
         runtime.start()

@@ -102,10 +102,9 @@ class ServiceSettings(BaseSettings):
     # API is a JSON document of a few kilobytes; a megabyte leaves room for the largest.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # Requests per second one client may sustain, and the burst it may spend at once (429
-    # with Retry-After beyond it; per instance, see shared/rate_limit.py). A client is the
-    # principal a verified token names, or the peer address of a call without a token.
-    # 0 turns it off. The defaults only stop a runaway client; the real limit belongs in
-    # front, at the gateway.
+    # with Retry-After beyond it, shared/rate_limit.py). A client is the principal a verified
+    # token names (one allowance across the service's instances, shared/rate_allowance.py),
+    # or the peer address of a call without a token (per instance). 0 turns it off.
     rate_limit_per_second: float = Field(default=100.0, ge=0)
     rate_limit_burst: int = Field(default=1000, ge=1)
     # What one peer address may send with credentials, whichever principals they name: a

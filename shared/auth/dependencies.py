@@ -76,7 +76,7 @@ async def _principal(
     request.state.principal = principal
     # Only now is the subject known to be the caller's own: each principal spends its own
     # allowance, whichever address it calls from (429 with Retry-After when it is spent).
-    limit_principal(request, principal)
+    await limit_principal(request, principal)
     return principal
 
 

@@ -1,0 +1,19 @@
+"""intake: the principals' rate allowances, shared by every instance of the service
+(`shared.rate_allowance`, `shared.migrations.create_rate_allowances`).
+
+Revision ID: 0003
+Revises: 0002
+"""
+
+from shared.migrations import create_rate_allowances, drop_rate_allowances
+
+revision = "0003"
+down_revision = "0002"
+
+
+def upgrade() -> None:
+    create_rate_allowances()
+
+
+def downgrade() -> None:
+    drop_rate_allowances()
