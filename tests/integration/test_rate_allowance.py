@@ -3,6 +3,7 @@ take it from their database (shared/rate_allowance.py), on the real PostgreSQL."
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -82,6 +83,19 @@ async def test_leases_taken_by_instances_never_add_up_to_more_than_the_allowance
     # lease each instance still holds.
     assert granted <= 120 + 40 * elapsed + 1
     assert granted >= 120 - 3 * 4
+
+
+async def test_calls_at_once_from_one_principal_share_the_lease_being_taken(
+    engine: AsyncEngine,
+) -> None:
+    # Leases of 3: thirty calls at once, each taking a lease of its own, would have the
+    # allowance spent by ten of them and twenty refused.
+    limiter = instance(engine, 300, 30)
+    assert limiter.lease_size == 3
+
+    waits = await asyncio.gather(*(limiter.take("principal:ana") for _ in range(30)))
+
+    assert waits == [0.0] * 30
 
 
 async def test_an_instance_limits_by_its_own_bucket_while_the_database_is_out() -> None:
