@@ -41,6 +41,8 @@ log = structlog.get_logger("shared.consumer")
 
 # How often at most `_look_again` looks at a partition in which messages came again.
 LOOK_AGAIN_SECONDS = 5.0
+# The most messages a turn of the loop takes; a turn that takes fewer found all there was.
+TURN = 200
 
 
 class _Stopping(Exception):
@@ -116,7 +118,7 @@ class EventConsumer:
         committing: asyncio.Task[bool] | None = None
         try:
             while not self._stopping.is_set():
-                batches = await self._consumer.getmany(timeout_ms=500, max_records=200)
+                batches = await self._consumer.getmany(timeout_ms=500, max_records=TURN)
                 # Every partition's messages of the fetch in one stream, each partition's in
                 # its order: a transaction takes what arrived together whatever partitions
                 # it came from. (At 100 requests/s a fetch brings a message or two from each
@@ -129,6 +131,8 @@ class EventConsumer:
                     repeated = await self._process_together(chunk)
                     if repeated:
                         await self._look_again(repeated, before)
+                if self._settings.consumer_gather_ms and len(arrived) < TURN:
+                    await self._gather(self._settings.consumer_gather_ms / 1000)
                 if committing is not None and committing.done():
                     # A broker that answers again after an outage: its log is looked at here,
                     # between batches, since what is found moves this consumer's positions.
@@ -149,6 +153,20 @@ class EventConsumer:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._consumer.stop(), 10)
             await self._dead_letters.close()
+
+    async def _gather(self, seconds: float) -> None:
+        """Fetch nothing for `seconds` (or until `stop()`): the partitions are paused, so
+        the client does not fetch each as its next event arrives, and the next turn takes
+        all that arrived meanwhile, from one fetch, in one transaction."""
+        assert self._consumer is not None
+        held = self._consumer.assignment()
+        self._consumer.pause(*held)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), seconds)
+        finally:
+            # A rebalance meanwhile may have taken some away; those it gave are not paused.
+            self._consumer.resume(*(tp for tp in held if tp in self._consumer.assignment()))
 
     async def commit_offsets(self, partitions: set[TopicPartition] | None = None) -> bool:
         """Commit the next offset of every handled message (offset + 1); False when the

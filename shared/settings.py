@@ -25,6 +25,12 @@ def fetch_wait_ms(default: int) -> Any:
 # requests/s: notify 1.8 -> 1.2 ms of CPU a request, intake and the broker 0.3 ms less each,
 # received -> routed p99 110-113 -> 82-96 ms; docs/benchmarks/system.md, change 36).
 FETCH_WAIT_OFF_THE_PATH_MS = 100
+# How long such a consumer stops fetching after it has taken what there was: it then takes a
+# quarter of a second's events at once, in one transaction, from one fetch (at 100 requests/s
+# on the eighth machine: notify 1.35-1.41 -> 0.38 ms of CPU a request, intake 3.9-4.3 -> 3.3,
+# the broker 2.9 -> 2.3, PostgreSQL 3.9-4.0 -> 3.5; received -> routed p99 213-263 -> 87 ms;
+# docs/benchmarks/system.md, change 49). notify's deliveries look for due work every 0.5 s.
+GATHER_OFF_THE_PATH_MS = 250
 
 
 class ServiceSettings(BaseSettings):
@@ -73,6 +79,11 @@ class ServiceSettings(BaseSettings):
     # routed, wait `FETCH_WAIT_OFF_THE_PATH_MS`. With Kafka, where it costs latency nothing,
     # deploy/ sets 500.
     consumer_fetch_max_wait_ms: int = fetch_wait_ms(25)
+    # After a turn of the loop that took less than a full batch, the consumer stops fetching
+    # for this long (its partitions paused), so that the next turn takes what arrived
+    # meanwhile at once. 0 for a consumer a request waits on; `GATHER_OFF_THE_PATH_MS` for
+    # intake's and notify's. A consumer behind, taking full batches, never stops.
+    consumer_gather_ms: int = Field(default=0, ge=0)
     # How much one fetch may bring, over all partitions. 1 MiB holds the largest event
     # (shared.kafka.MAX_EVENT_BYTES) and hundreds of ordinary ones, more than a turn of the
     # loop takes (200). Kafka's 50 MiB let a consumer that lagged behind fetch a mebibyte from

@@ -3,7 +3,12 @@
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import FETCH_WAIT_OFF_THE_PATH_MS, ServiceSettings, fetch_wait_ms
+from shared.settings import (
+    FETCH_WAIT_OFF_THE_PATH_MS,
+    GATHER_OFF_THE_PATH_MS,
+    ServiceSettings,
+    fetch_wait_ms,
+)
 
 
 class Settings(ServiceSettings):
@@ -12,8 +17,10 @@ class Settings(ServiceSettings):
     port: int = 8004
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:55432/mla_notify"
     consumer_group: str = "mla-notify"
-    # A notification may leave a tenth of a second after its event.
+    # A notification may leave a quarter of a second after its event (its delivery is looked
+    # for every `delivery_poll_seconds` anyway).
     consumer_fetch_max_wait_ms: int = fetch_wait_ms(FETCH_WAIT_OFF_THE_PATH_MS)
+    consumer_gather_ms: int = GATHER_OFF_THE_PATH_MS
 
     # Webhook targets on private, loopback or link-local addresses are refused unless allowed
     # (a deployment whose receivers sit on its own network; the tests, on 127.0.0.1).

@@ -235,3 +235,47 @@ async def test_the_relay_is_woken_after_a_commit_that_put_events_on_the_outbox_o
     finally:
         consumer.stop()
         await asyncio.wait_for(task, 30)
+
+
+async def test_a_consumer_off_the_path_takes_what_arrived_while_it_gathered_at_once(
+    kafka: str, database: tuple[object, object]
+) -> None:
+    _, sessions = database
+    topic = await fresh_topic(kafka)
+    settings = settings_for(kafka, topic).model_copy(update={"consumer_gather_ms": 600})
+    consumer = member(sessions, settings)
+    task = asyncio.create_task(consumer.run())
+    try:
+        await publish(kafka, topic, [withdrawal("first")])
+        await eventually(lambda: at_least(sessions, 1), what="the first event handled")
+        # Eight more, one every 40 ms: fetched as they came, they would be eight turns.
+        for n in range(8):
+            await publish(kafka, topic, [withdrawal(f"next-{n}")], key=f"k{n}".encode())
+            await asyncio.sleep(0.04)
+        await eventually(lambda: at_least(sessions, 9), what="all nine handled")
+    finally:
+        consumer.stop()
+        await asyncio.wait_for(task, 30)
+
+    async with sessions() as session:  # type: ignore[operator]
+        # A transaction's `now()` is its start: one time for every event it recorded.
+        transactions = await session.scalar(
+            sa.select(sa.func.count(sa.distinct(processed.c.processed_at)))
+        )
+    assert transactions <= 3, f"{transactions} transactions for nine events"
+
+
+async def test_a_consumer_that_is_gathering_stops_at_once(
+    kafka: str, database: tuple[object, object]
+) -> None:
+    _, sessions = database
+    topic = await fresh_topic(kafka)
+    settings = settings_for(kafka, topic).model_copy(update={"consumer_gather_ms": 60_000})
+    consumer = member(sessions, settings)
+    task = asyncio.create_task(consumer.run())
+    await publish(kafka, topic, [withdrawal("only")])
+    await eventually(lambda: at_least(sessions, 1), what="the event handled")
+
+    consumer.stop()
+
+    await asyncio.wait_for(task, 10)  # not the minute it would gather for
