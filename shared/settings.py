@@ -25,11 +25,11 @@ def fetch_wait_ms(default: int) -> Any:
 # requests/s: notify 1.8 -> 1.2 ms of CPU a request, intake and the broker 0.3 ms less each,
 # received -> routed p99 110-113 -> 82-96 ms; docs/benchmarks/system.md, change 36).
 FETCH_WAIT_OFF_THE_PATH_MS = 100
-# How long such a consumer stops fetching after it has taken what there was: it then takes a
-# quarter of a second's events at once, in one transaction, from one fetch (at 100 requests/s
-# on the eighth machine: notify 1.35-1.41 -> 0.38 ms of CPU a request, intake 3.9-4.3 -> 3.3,
-# the broker 2.9 -> 2.3, PostgreSQL 3.9-4.0 -> 3.5; received -> routed p99 213-263 -> 87 ms;
-# docs/benchmarks/system.md, change 49). notify's deliveries look for due work every 0.5 s.
+# How long notify's consumer stops fetching after it has taken what there was: it then takes
+# a quarter of a second's events at once, in one transaction, from one fetch (at 100
+# requests/s on the eighth machine: notify 1.35-1.41 -> 0.42 ms of CPU a request, the broker
+# 2.9 -> 2.5-2.65; docs/benchmarks/system.md, change 49). Its deliveries are looked for every
+# 0.5 s anyway.
 GATHER_OFF_THE_PATH_MS = 250
 
 
@@ -81,8 +81,9 @@ class ServiceSettings(BaseSettings):
     consumer_fetch_max_wait_ms: int = fetch_wait_ms(25)
     # After a turn of the loop that took less than a full batch, the consumer stops fetching
     # for this long (its partitions paused), so that the next turn takes what arrived
-    # meanwhile at once. 0 for a consumer a request waits on; `GATHER_OFF_THE_PATH_MS` for
-    # intake's and notify's. A consumer behind, taking full batches, never stops.
+    # meanwhile at once. 0 for a consumer a request or a command waits on;
+    # `GATHER_OFF_THE_PATH_MS` for notify's. A consumer behind, taking full batches, never
+    # stops.
     consumer_gather_ms: int = Field(default=0, ge=0)
     # How much one fetch may bring, over all partitions. 1 MiB holds the largest event
     # (shared.kafka.MAX_EVENT_BYTES) and hundreds of ordinary ones, more than a turn of the

@@ -3,7 +3,7 @@
 from pydantic_settings import SettingsConfigDict
 
 from shared.personal_data.settings import PersonalDataSettings
-from shared.settings import FETCH_WAIT_OFF_THE_PATH_MS, GATHER_OFF_THE_PATH_MS, fetch_wait_ms
+from shared.settings import FETCH_WAIT_OFF_THE_PATH_MS, fetch_wait_ms
 
 
 class Settings(PersonalDataSettings):
@@ -15,6 +15,7 @@ class Settings(PersonalDataSettings):
     # Its consumer learns what routing and the offices did, which only a later command
     # (a withdrawal, a closure) reads.
     consumer_fetch_max_wait_ms: int = fetch_wait_ms(FETCH_WAIT_OFF_THE_PATH_MS)
-    consumer_gather_ms: int = GATHER_OFF_THE_PATH_MS
+    # It does not gather (`consumer_gather_ms`): a closure waits for it to have heard of the
+    # last execution report, and gathering saved it little (docs/benchmarks/system.md, 49).
     # Prefix of the domestic reference numbers the department assigns (MPP-2026-000001).
     reference_prefix: str = "MPP"
