@@ -13,6 +13,9 @@ For each message, in partition order:
 3. The log read is looked at again when the broker may have lost it (the embedded one
    keeps nothing across a restart): after an outage, after a group join, and when copies
    of what was handled arrive; a partition whose log is new is read again from its start.
+4. A consumer no request waits on (notify's, `consumer_gather_ms`) pauses its partitions
+   for a while after a turn that found less than a full batch, and takes what arrived
+   meanwhile at once: one fetch and one transaction instead of one for every event or two.
 
 An outage of the database or the broker delays work, never drops it.
 """
