@@ -38,6 +38,7 @@ from shared.dead_letters import DeadLetters
 from shared.event_handlers import BatchHandler, Interest, everything
 from shared.kafka import TRANSIENT_KAFKA_ERRORS, messages_replaced
 from shared.message_handling import DUP, MessageHandling
+from shared.metrics import CONSUMER_LAG
 from shared.settings import ServiceSettings
 
 log = structlog.get_logger("shared.consumer")
@@ -60,6 +61,9 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         # Commit what is done before another member takes these partitions over.
         await self._owner.commit_offsets(set(revoked))
         self._owner.place.given_up(set(revoked))
+        for tp in revoked:  # another member's to report now
+            with contextlib.suppress(KeyError):
+                CONSUMER_LAG.remove(str(tp.partition))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         log.info("consumer.assigned", partitions=sorted(tp.partition for tp in assigned))
@@ -145,6 +149,7 @@ class EventConsumer:
                 if committing is not None or clock() - last_commit < every:
                     continue
                 last_commit = clock()
+                self._report_lag()
                 committing = asyncio.create_task(self.commit_offsets())
         except _Stopping:
             pass
@@ -170,6 +175,18 @@ class EventConsumer:
         finally:
             # A rebalance meanwhile may have taken some away; those it gave are not paused.
             self._consumer.resume(*(tp for tp in held if tp in self._consumer.assignment()))
+
+    def _report_lag(self) -> None:
+        """What is left to handle in each partition held, as far as the client knows the
+        partition's end (`mla_consumer_lag_messages`)."""
+        assert self._consumer is not None
+        held = self._consumer.assignment()
+        for tp, position in self.place.positions.items():
+            if tp not in held:
+                continue  # a rebalance took it since: the client knows nothing of it
+            end = self._consumer.highwater(tp)
+            if end is not None:
+                CONSUMER_LAG.labels(str(tp.partition)).set(max(end - position, 0))
 
     async def commit_offsets(self, partitions: set[TopicPartition] | None = None) -> bool:
         """Commit the next offset of every handled message (offset + 1); False when the

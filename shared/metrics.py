@@ -1,6 +1,6 @@
 """Prometheus metrics common to every service, exposed at `/metrics`."""
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 HTTP_REQUESTS = Histogram(
     "mla_http_request_seconds",
@@ -17,4 +17,19 @@ EVENTS_CONSUMED = Counter(
 )
 CONSUMER_RETRIES = Counter(
     "mla_consumer_retries_total", "Handling attempts retried after an error, by reason.", ["reason"]
+)
+# What an operator is alerted by when events stop flowing (deploy/k8s/monitoring): events
+# committed to a service's outbox and not yet acknowledged by the broker, the age of the
+# oldest of them (shared/outbox_watch.py), and what a consumer has still to handle.
+OUTBOX_PENDING = Gauge(
+    "mla_outbox_pending", "Events in the service's outbox, not yet acknowledged by the broker."
+)
+OUTBOX_OLDEST_SECONDS = Gauge(
+    "mla_outbox_oldest_seconds", "Age of the oldest event waiting in the outbox (0: none)."
+)
+CONSUMER_LAG = Gauge(
+    "mla_consumer_lag_messages",
+    "Messages of a partition the consumer holds that it has not handled yet (the partition's "
+    "end as last fetched, less the consumer's position).",
+    ["partition"],
 )

@@ -28,6 +28,7 @@ from shared.event_handlers import BatchHandler, Interest, everything
 from shared.kafka import make_producer
 from shared.logging import configure_logging
 from shared.outbox import OutboxRelay
+from shared.outbox_watch import outbox_watch
 from shared.rate_allowance import SharedRateLimiter
 from shared.rate_limit import PRINCIPAL_LIMITER_STATE
 from shared.settings import ServiceSettings
@@ -133,6 +134,7 @@ def build_runtime(
             service=service,
             history=history,
         )
+        runtime.workers["outbox-watch"] = outbox_watch(sessions, outbox)
     if processed is not None and handler is not None:
         runtime.consumer = EventConsumer(
             sessions=sessions,
