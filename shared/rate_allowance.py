@@ -58,8 +58,6 @@ class SharedRateLimiter:
 
     def __init__(self, local: RateLimiter, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.local = local
-        self.per_second = local.per_second
-        self.burst = local.burst
         self.lease_size = max(1, min(local.burst // 10, math.ceil(local.per_second / 10)))
         self._clock = clock
         self._engine: AsyncEngine | None = None
@@ -67,6 +65,14 @@ class SharedRateLimiter:
         # The claim under way for a principal: the seconds to wait when it was refused, else 0.
         self._claims: dict[str, asyncio.Future[float]] = {}
         self._store_down_until: float | None = None
+
+    @property
+    def per_second(self) -> float:
+        return self.local.per_second
+
+    @property
+    def burst(self) -> int:
+        return self.local.burst
 
     def share(self, engine: AsyncEngine) -> None:
         """Take from the allowances kept in the database `engine` reaches."""

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from prometheus_client import REGISTRY
 
 from shared.outbox_watch import outbox_watch
-from tests.support.consumers import member, outbox, publish, settings_for, withdrawal
+from tests.support.consumers import member, outbox, publish, ready, settings_for, withdrawal
 from tests.support.infra import eventually, fresh_topic
 
 pytestmark = pytest.mark.integration
@@ -40,7 +40,7 @@ async def test_the_outbox_watch_says_how_many_events_wait_and_the_age_of_the_old
     task = asyncio.create_task(watch.run())
     try:
         await eventually(
-            lambda: _ready(sample("mla_outbox_pending") == 3), what="three events waiting"
+            lambda: ready(sample("mla_outbox_pending") == 3), what="three events waiting"
         )
     finally:
         watch.stop()
@@ -77,15 +77,11 @@ async def test_a_consumer_says_how_far_it_is_behind_each_partition_until_it_is_n
     watching = asyncio.create_task(watch())
     task = asyncio.create_task(consumer.run())
     try:
-        await eventually(lambda: _ready(bool(behind) and max(behind) > 0), what="a lag reported")
-        await eventually(lambda: _ready(bool(behind) and behind[-1] == 0), what="caught up")
+        await eventually(lambda: ready(bool(behind) and max(behind) > 0), what="a lag reported")
+        await eventually(lambda: ready(bool(behind) and behind[-1] == 0), what="caught up")
     finally:
         consumer.stop()
         watching.cancel()
         await asyncio.wait_for(task, 30)
 
     assert 0 < max(behind) <= 300  # what the first turn left
-
-
-async def _ready(value: bool) -> bool:
-    return value

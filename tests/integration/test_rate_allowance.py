@@ -4,10 +4,8 @@ take it from their database (shared/rate_allowance.py), on the real PostgreSQL."
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -16,20 +14,18 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.auth import Action, authorize
-from shared.auth.cli import principal_of
 from shared.auth.dependencies import install_auth
-from shared.auth.tokens import SharedKeyVerifier, issue_token
+from shared.auth.tokens import SharedKeyVerifier
 from shared.db import create_engine
 from shared.http import create_app
 from shared.rate_allowance import SharedRateLimiter
 from shared.rate_limit import RateLimiter
 from shared.runtime import Runtime, build_runtime, lifespan_of
 from shared.settings import ServiceSettings
+from tests.support.auth import AUDIENCE, ISSUER, bearer, stack_key
 from tests.support.infra import fresh_database
 
 pytestmark = pytest.mark.integration
-
-KEY = secrets.token_urlsafe(48).encode()
 
 
 @pytest.fixture
@@ -114,7 +110,7 @@ async def test_an_instance_limits_by_its_own_bucket_while_the_database_is_out() 
 async def test_a_principal_spreading_its_calls_over_two_instances_is_refused_at_its_limit(
     database_url: str,
 ) -> None:
-    ana = {"Authorization": f"Bearer {_token('ana')}"}
+    ana = bearer("operator", subject="ana")
     first, second = _instance_app(database_url), _instance_app(database_url)
 
     async with first.router.lifespan_context(first), second.router.lifespan_context(second):
@@ -139,7 +135,7 @@ def _instance_app(database_url: str) -> FastAPI:
         )
 
     app = create_app(title="t", description="d", lifespan=lifespan_of(runtime), settings=settings)
-    install_auth(app, SharedKeyVerifier(KEY, issuer="mla-tracker", audience="mla-tracker"))
+    install_auth(app, SharedKeyVerifier(stack_key().encode(), issuer=ISSUER, audience=AUDIENCE))
 
     @app.get("/v1/thing", dependencies=[authorize(Action.READ_METRICS)])
     async def thing() -> dict[str, Any]:
@@ -151,13 +147,3 @@ def _instance_app(database_url: str) -> FastAPI:
 def _client(app: FastAPI) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app, raise_app_exceptions=False)
     return httpx.AsyncClient(transport=transport, base_url="http://service")
-
-
-def _token(subject: str) -> str:
-    return issue_token(
-        KEY,
-        principal_of(subject, roles=["operator"]),
-        issuer="mla-tracker",
-        audience="mla-tracker",
-        lifetime=timedelta(minutes=5),
-    )
