@@ -21,6 +21,10 @@ class EmbeddedBroker:
     port: int
     host: str = "127.0.0.1"
     log_file: Path | None = None
+    # Where clients are told to connect (in its metadata) when that is not where it listens:
+    # behind a proxy, such as the TLS terminator of the tests (tests/support/tls.py).
+    advertised_host: str | None = None
+    advertised_port: int | None = None
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -30,6 +34,9 @@ class EmbeddedBroker:
     def start(self, timeout: float = 30) -> None:
         """Start the broker and wait until it accepts connections."""
         url = f"tcp://{self.host}:{self.port}"
+        advertised = (
+            f"tcp://{self.advertised_host or self.host}:{self.advertised_port or self.port}"
+        )
         output = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self._process = subprocess.Popen(
             [
@@ -38,7 +45,7 @@ class EmbeddedBroker:
                 "--listener-url",
                 url,
                 "--advertised-listener-url",
-                url,
+                advertised,
                 "--storage-engine",
                 "memory://tansu/",
             ],

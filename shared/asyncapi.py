@@ -106,9 +106,19 @@ def build_document() -> dict[str, Any]:
             "description": DESCRIPTION,
         },
         "defaultContentType": CONTENT_TYPE,
+        "servers": _servers(),
         "channels": _channels(),
         "operations": _operations(),
         "components": {
+            "securitySchemes": {
+                "serviceCertificate": {
+                    "type": "X509",
+                    "description": "Mutual TLS: each service presents the certificate issued to "
+                    "its own Kafka user (`mla-<service>`, CN=mla-<service>), whose ACLs allow it "
+                    "its consumer group, the lifecycle topic (writing only the events it owns) "
+                    "and writing dead letters.",
+                }
+            },
             "schemas": schemas,
             "messages": messages,
             "correlationIds": {
@@ -234,6 +244,32 @@ def _dead_letter_message() -> dict[str, Any]:
         "headers": {"$ref": SCHEMAS + "DeadLetterHeaders"},
         "payload": {"description": "The original value, unchanged."},
         "bindings": {"kafka": _key_binding()},
+    }
+
+
+# The production overlay's bootstrap servers (tests/unit/deploy/test_kubernetes_kafka_access.py
+# holds the two to each other) and `make run`'s embedded broker.
+PRODUCTION_BOOTSTRAP = "mla-kafka-kafka-bootstrap.kafka.svc:9093"
+ONE_MACHINE_BOOTSTRAP = "127.0.0.1:9092"
+
+
+def _servers() -> dict[str, Any]:
+    return {
+        "production": {
+            "host": PRODUCTION_BOOTSTRAP,
+            "protocol": "kafka-secure",
+            "title": "Kafka of deploy/k8s, production overlay",
+            "description": "The Strimzi cluster's TLS listener. A broker's certificate is "
+            "checked against the cluster's CA; each service proves who it is by its own "
+            "certificate (SCRAM-SHA-512 over TLS is taken too: deploy/README.md).",
+            "security": [{"$ref": "#/components/securitySchemes/serviceCertificate"}],
+        },
+        "oneMachine": {
+            "host": ONE_MACHINE_BOOTSTRAP,
+            "protocol": "kafka",
+            "title": "The embedded broker of `make run`",
+            "description": "In the clear, listening on the loopback interface only.",
+        },
     }
 
 

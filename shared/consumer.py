@@ -221,7 +221,7 @@ class EventConsumer:
             return  # the first join, before anything was handled
         marks = self.place.take_doubts()
         try:
-            replaced = await messages_replaced(self._settings.kafka_bootstrap_servers, marks)
+            replaced = await messages_replaced(self._settings.broker, marks)
         except TRANSIENT_KAFKA_ERRORS:
             self.place.doubt_again(marks)  # not yet: asked again after the next commit
             return
@@ -238,7 +238,7 @@ class EventConsumer:
         backoff = Backoff(self._settings.retry_initial_seconds, self._settings.retry_max_seconds)
         while True:
             consumer = AIOKafkaConsumer(
-                bootstrap_servers=self._settings.kafka_bootstrap_servers,
+                **self._settings.broker.client_options(),
                 group_id=self._group_id,
                 client_id=self._group_id,
                 enable_auto_commit=False,

@@ -46,9 +46,7 @@ class DeadLetters:
         while True:
             try:
                 if self._producer is None:
-                    self._producer = make_producer(
-                        self._settings.kafka_bootstrap_servers, self._group_id
-                    )
+                    self._producer = make_producer(self._settings.broker, self._group_id)
                     await self._producer.start()
                 await self._producer.send_and_wait(
                     self._settings.dlq_topic, value=message.value, key=message.key, headers=headers

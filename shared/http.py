@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.api_docs import install_api_docs
 from shared.auth import Action, authorize
 from shared.body_limit import BodyLimitMiddleware
+from shared.broker_connection import BrokerConnection
 from shared.kafka import broker_reachable
 from shared.metrics import HTTP_REQUESTS
 from shared.nul_characters import NulCharacterMiddleware
@@ -148,11 +149,11 @@ def database_check(engine: Callable[[], AsyncEngine]) -> ReadinessCheck:
     return check
 
 
-def broker_check(bootstrap_servers: str) -> ReadinessCheck:
-    """A readiness check that asks the broker for metadata."""
+def broker_check(broker: BrokerConnection) -> ReadinessCheck:
+    """A readiness check that asks the broker for metadata, as the service reaches it."""
 
     async def check() -> bool:
-        return await broker_reachable(bootstrap_servers)
+        return await broker_reachable(broker)
 
     return check
 

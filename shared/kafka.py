@@ -15,6 +15,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
+from shared.broker_connection import BrokerConnection
+
 # The largest event the topic carries. Kafka's defaults take a message of up to 1 MiB (the
 # broker's `message.max.bytes`, a producer's `max.request.size`, and a consumer's fetch size
 # per partition, past which the embedded broker returns no batch at all): an event beyond
@@ -31,10 +33,15 @@ TRANSIENT_KAFKA_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-def make_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
+# Every function below takes the broker as a `BrokerConnection` (how the services reach it, from
+# their settings) or as a bare `host:port` list, reached in the clear (one machine, tests).
+Broker = BrokerConnection | str
+
+
+def make_producer(broker: Broker, client_id: str) -> AIOKafkaProducer:
     """A producer that waits for every in-sync replica and keeps per-partition order."""
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
+        **BrokerConnection.of(broker).client_options(),
         client_id=client_id,
         acks="all",
         enable_idempotence=False,
@@ -47,10 +54,12 @@ def make_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
 
 
 async def ensure_topics(
-    bootstrap_servers: str, topics: dict[str, int], *, replication_factor: int = 1
+    broker: Broker, topics: dict[str, int], *, replication_factor: int = 1
 ) -> list[str]:
     """Create the topics that are missing (name -> partitions); returns those created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    admin = AIOKafkaAdminClient(
+        **BrokerConnection.of(broker).client_options(), request_timeout_ms=10_000
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -68,9 +77,12 @@ async def ensure_topics(
         await admin.close()
 
 
-async def broker_reachable(bootstrap_servers: str, timeout: float = 2.0) -> bool:
-    """True when the broker answers a metadata request within `timeout` seconds."""
-    client = AIOKafkaClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=2_000)
+async def broker_reachable(broker: Broker, timeout: float = 2.0) -> bool:
+    """True when the broker answers a metadata request within `timeout` seconds (over the
+    channel, and with the identity, configured: a refused certificate or password is False)."""
+    client = AIOKafkaClient(
+        **BrokerConnection.of(broker).client_options(), request_timeout_ms=2_000
+    )
     try:
         await asyncio.wait_for(client.bootstrap(), timeout)
         return True
@@ -80,9 +92,11 @@ async def broker_reachable(bootstrap_servers: str, timeout: float = 2.0) -> bool
         await client.close()
 
 
-async def end_offsets(bootstrap_servers: str, topic: str) -> dict[int, int]:
+async def end_offsets(broker: Broker, topic: str) -> dict[int, int]:
     """The end offset of each partition of the topic ({} when it does not exist)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    consumer = AIOKafkaConsumer(
+        **BrokerConnection.of(broker).client_options(), request_timeout_ms=10_000
+    )
     try:
         await consumer.start()
         partitions = consumer.partitions_for_topic(topic)
@@ -98,13 +112,13 @@ async def end_offsets(bootstrap_servers: str, topic: str) -> dict[int, int]:
 
 
 async def messages_replaced(
-    bootstrap_servers: str, marks: dict[TopicPartition, tuple[int, int]]
+    broker: Broker, marks: dict[TopicPartition, tuple[int, int]]
 ) -> set[TopicPartition]:
     """The partitions whose message at a marked offset is not the marked one any more (by
     `message_mark`): the broker lost its log and writes a new one (the embedded broker keeps
     nothing across a restart). A Kafka that keeps its log answers the empty set."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
+        **BrokerConnection.of(broker).client_options(),
         enable_auto_commit=False,
         auto_offset_reset="latest",  # an offset past the end reads nothing: replaced
         request_timeout_ms=10_000,

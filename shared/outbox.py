@@ -197,7 +197,7 @@ class OutboxRelay:
             await self._requeue_history()
             return
         if not self._healed:
-            ends = await end_offsets(self._settings.kafka_bootstrap_servers, self._settings.topic)
+            ends = await end_offsets(self._settings.broker, self._settings.topic)
             empty = bool(ends) and not any(ends.values())
             if (empty and not self._acked) or not await self._acked_still_held(ends):
                 await self._requeue_history()
@@ -212,7 +212,7 @@ class OutboxRelay:
         idle = now - self._last_published >= LOG_CHECK_SECONDS
         if self._acked and idle and now - self._log_checked >= LOG_CHECK_SECONDS:
             self._log_checked = now
-            ends = await end_offsets(self._settings.kafka_bootstrap_servers, self._settings.topic)
+            ends = await end_offsets(self._settings.broker, self._settings.topic)
             if not await self._acked_still_held(ends):
                 await self._requeue_history()
 
@@ -232,7 +232,7 @@ class OutboxRelay:
         }
         if not doubtful:
             return True
-        replaced = await messages_replaced(self._settings.kafka_bootstrap_servers, doubtful)
+        replaced = await messages_replaced(self._settings.broker, doubtful)
         return not replaced
 
     async def _requeue_history(self) -> None:
@@ -294,7 +294,7 @@ class OutboxRelay:
         with contextlib.suppress(*TRANSIENT_KAFKA_ERRORS, TimeoutError):
             await asyncio.wait_for(
                 ensure_topics(
-                    self._settings.kafka_bootstrap_servers,
+                    self._settings.broker,
                     {
                         self._settings.topic: self._settings.topic_partitions,
                         self._settings.dlq_topic: 1,

@@ -122,6 +122,9 @@ def build_runtime(
     interest: Interest = everything,
 ) -> Runtime:
     """Wire engine, relay (when the service publishes) and consumer (when it consumes)."""
+    # A CA or certificate file that cannot be read stops the service here, saying which,
+    # rather than failing every retry of its relay and consumer.
+    settings.broker.ssl_context  # noqa: B018
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     runtime = Runtime(service=service, settings=settings, engine=engine, sessions=sessions)
@@ -130,7 +133,7 @@ def build_runtime(
             sessions=sessions,
             outbox=outbox,
             settings=settings,
-            producer_factory=lambda: make_producer(settings.kafka_bootstrap_servers, service),
+            producer_factory=lambda: make_producer(settings.broker, service),
             service=service,
             history=history,
         )

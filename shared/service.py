@@ -59,7 +59,7 @@ def create_service_app(
         operations_router(
             {
                 "database": database_check(lambda: holder["runtime"].engine),
-                "broker": broker_check(settings.kafka_bootstrap_servers),
+                "broker": broker_check(settings.broker),
             }
         )
     )

@@ -5,11 +5,20 @@
 (or one compose file) without stepping on each other's variables.
 """
 
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.broker_connection import (
+    BrokerConnection,
+    ClientCertificate,
+    SaslCredentials,
+    SaslMechanism,
+    SecurityProtocol,
+)
 
 LIFECYCLE_TOPIC = "mla.request-lifecycle"
 
@@ -36,7 +45,8 @@ GATHER_OFF_THE_PATH_MS = 250
 class ServiceSettings(BaseSettings):
     """What every service needs to run: where to listen, its database, the broker."""
 
-    model_config = SettingsConfigDict(env_prefix="MLA_", extra="ignore")
+    # A refusal names the setting, never echoes the values given (passwords, URLs with them).
+    model_config = SettingsConfigDict(env_prefix="MLA_", extra="ignore", hide_input_in_errors=True)
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -45,6 +55,21 @@ class ServiceSettings(BaseSettings):
         description="SQLAlchemy URL of the service's own database (asyncpg driver).",
     )
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # How the broker is reached (shared/broker_connection.py): in the clear on one machine;
+    # SSL (mutual TLS with a client certificate) or SASL_SSL with a production Kafka.
+    kafka_security_protocol: SecurityProtocol = SecurityProtocol.PLAINTEXT
+    # The CA the broker's certificate is checked against (PEM); unset: the system's CAs.
+    kafka_ssl_cafile: Path | None = None
+    # The service's certificate and private key (PEM), for a broker that authenticates its
+    # clients by mutual TLS (a Strimzi KafkaUser of type `tls`: user.crt, user.key).
+    kafka_ssl_certfile: Path | None = None
+    kafka_ssl_keyfile: Path | None = None
+    # SASL, with SASL_SSL (or SASL_PLAINTEXT): the mechanism, the user, and its password
+    # inline or in a file (a Strimzi KafkaUser of type `scram-sha-512`: its `password`).
+    kafka_sasl_mechanism: SaslMechanism = SaslMechanism.SCRAM_SHA_512
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_sasl_password_file: Path | None = None
     topic: str = LIFECYCLE_TOPIC
     # Twelve, as deploy/ sets: up to twelve instances of a service share the work. On the
     # embedded broker it also halves what a fetch costs against six: it lists every batch
@@ -132,6 +157,57 @@ class ServiceSettings(BaseSettings):
     @property
     def cors_origins(self) -> list[str]:
         return [origin.strip() for origin in self.cors_allowed_origins.split(",") if origin.strip()]
+
+    @model_validator(mode="after")
+    def _broker_reachable_as_configured(self) -> Self:
+        """Refuses, naming the settings, a way of reaching the broker that cannot work."""
+        prefix = self.model_config.get("env_prefix", "")
+        if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
+            raise ValueError(
+                f"{prefix}KAFKA_SSL_CERTFILE and {prefix}KAFKA_SSL_KEYFILE go together: "
+                "a client certificate needs its private key"
+            )
+        sasl = self.kafka_security_protocol.authenticated_by_sasl
+        if sasl and not self.kafka_sasl_username:
+            raise ValueError(
+                f"{prefix}KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                f"{prefix}KAFKA_SASL_USERNAME"
+            )
+        if sasl and (self.kafka_sasl_password is None) == (self.kafka_sasl_password_file is None):
+            raise ValueError(
+                f"{prefix}KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs one of "
+                f"{prefix}KAFKA_SASL_PASSWORD and {prefix}KAFKA_SASL_PASSWORD_FILE"
+            )
+        tls = self.kafka_ssl_cafile or self.kafka_ssl_certfile
+        if tls and not self.kafka_security_protocol.encrypted:
+            raise ValueError(
+                f"{prefix}KAFKA_SSL_* is set but {prefix}KAFKA_SECURITY_PROTOCOL is "
+                f"{self.kafka_security_protocol}: SSL or SASL_SSL uses it"
+            )
+        return self
+
+    @cached_property
+    def broker(self) -> BrokerConnection:
+        """How every client of the service reaches the broker. Reads the password file."""
+        sasl = None
+        if self.kafka_security_protocol.authenticated_by_sasl:
+            assert self.kafka_sasl_username is not None  # checked above
+            if self.kafka_sasl_password is not None:
+                password = self.kafka_sasl_password.get_secret_value()
+            else:
+                assert self.kafka_sasl_password_file is not None
+                password = self.kafka_sasl_password_file.read_text(encoding="utf-8").strip()
+            sasl = SaslCredentials(self.kafka_sasl_mechanism, self.kafka_sasl_username, password)
+        certificate = None
+        if self.kafka_ssl_certfile is not None and self.kafka_ssl_keyfile is not None:
+            certificate = ClientCertificate(self.kafka_ssl_certfile, self.kafka_ssl_keyfile)
+        return BrokerConnection(
+            self.kafka_bootstrap_servers,
+            self.kafka_security_protocol,
+            cafile=self.kafka_ssl_cafile,
+            client_certificate=certificate,
+            sasl=sasl,
+        )
 
     @property
     def dlq_topic(self) -> str:

@@ -14,6 +14,8 @@ from tests.unit.deploy.manifests import (
     PRODUCTION,
     SECRETS_TEMPLATE,
     STRIMZI,
+    STRIMZI_USERS,
+    TLS_USER_SECRET_KEYS,
     build,
     read_documents,
 )
@@ -46,9 +48,18 @@ def topics() -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def secret_keys() -> dict[str, set[str]]:
-    """Secret name -> its keys, as the template documents them."""
-    keys = {}
+def kafka_users() -> dict[str, dict[str, Any]]:
+    """User name -> its KafkaUser resource (deploy/k8s/strimzi/users)."""
+    resources = build(STRIMZI_USERS)
+    assert {resource["kind"] for resource in resources} == {"KafkaUser"}
+    return {resource["metadata"]["name"]: resource for resource in resources}
+
+
+@pytest.fixture(scope="module")
+def secret_keys(kafka_users: dict[str, dict[str, Any]]) -> dict[str, set[str]]:
+    """Secret name -> its keys, as the template documents them, and as Strimzi's User Operator
+    writes them for each KafkaUser of type `tls` (a Secret named after the user)."""
+    keys = {name: set(TLS_USER_SECRET_KEYS) for name in kafka_users}
     for secret in read_documents(SECRETS_TEMPLATE):
         assert secret["kind"] == "Secret"
         keys[secret["metadata"]["name"]] = set(secret.get("stringData", {})) | set(

@@ -22,6 +22,9 @@ K8S = REPO_ROOT / "deploy" / "k8s"
 BASE = K8S / "base"
 PRODUCTION = K8S / "overlays" / "production"
 STRIMZI = K8S / "strimzi"
+STRIMZI_USERS = STRIMZI / "users"
+# What Strimzi's User Operator puts in the Secret of a KafkaUser of type `tls`.
+TLS_USER_SECRET_KEYS = ("ca.crt", "user.crt", "user.key", "user.p12", "user.password")
 SECRETS_TEMPLATE = BASE / "secrets.example.yaml"
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 CLUSTER_SCOPED = {"Namespace"}
