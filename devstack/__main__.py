@@ -1,9 +1,12 @@
-"""`python -m devstack run|migrate|create-topics|test`.
+"""`python -m devstack run|migrate|create-topics|rewind-consumer|test`.
 
 run            the whole system on this machine: embedded PostgreSQL and broker, databases,
                topic, migrations, the four services; Ctrl-C stops everything it started
 migrate        apply every service's migrations to the databases its settings name
 create-topics  create the lifecycle topic and its dead-letter topic
+rewind-consumer
+               move a service's consumer group back to a moment, after its database was
+               restored from a backup taken then (every instance of it stopped first)
 test           start a throw-away PostgreSQL and broker (unless MLA_TEST_POSTGRES_URL /
                MLA_TEST_KAFKA name running ones) and run pytest against them
 """
@@ -13,8 +16,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import datetime
 
 from devstack import stack
+from devstack.services import SERVICES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +37,19 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("MLA_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
     )
     topics.add_argument("--partitions", type=int, default=12)
+    rewind = commands.add_parser(
+        "rewind-consumer",
+        help="move a service's consumer group back to a moment (its database restored)",
+    )
+    rewind.add_argument("service", choices=[spec.name for spec in SERVICES])
+    rewind.add_argument(
+        "--to",
+        required=True,
+        type=datetime.fromisoformat,
+        help="ISO 8601 with its time zone: a moment before the backup was taken, with a "
+        "margin for how far the service was behind (re-reading more costs only time)",
+    )
+    rewind.add_argument("--group", help="the consumer group (default: the service's own)")
     test = commands.add_parser("test", help="run the test suite on a throw-away stack")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -42,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         return stack.migrate_all()
     if args.command == "create-topics":
         return stack.create_topics_command(args.bootstrap_servers, args.partitions)
+    if args.command == "rewind-consumer":
+        return stack.rewind_consumer_command(args.service, args.to, args.group)
     return stack.test([a for a in args.pytest_args if a != "--"])
 
 

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -22,6 +23,7 @@ from devstack.postgres import EmbeddedPostgres
 from devstack.provision import create_database, create_topics, migrate
 from devstack.services import ROOT, SERVICES
 from devstack.settings import StackSettings
+from shared.consumer_rewind import GroupInUseError, rewind_group
 from shared.personal_data.master_key import ensure_master_key
 from shared.personal_data.postgres_vault import MIGRATIONS as VAULT_MIGRATIONS
 from shared.request.model import EXAMPLE_REQUEST
@@ -47,6 +49,29 @@ def migrate_all() -> int:
         say(f"created database {vault_name}")
     migrate(vault_url, VAULT_MIGRATIONS)
     say("migrated the key vault")
+    return 0
+
+
+def rewind_consumer_command(service: str, to: datetime, group: str | None) -> int:
+    """`rewind-consumer`: with the service's own settings (its broker, topic, group)."""
+    (spec,) = [spec for spec in SERVICES if spec.name == service]
+    settings = spec.settings()
+    group = group or settings.consumer_group or f"mla-{service}"
+    try:
+        rewound = asyncio.run(rewind_group(settings, group, to))
+    except (GroupInUseError, ValueError) as exc:
+        say(f"not rewound: {exc}")
+        return 2
+    for partition in rewound:
+        if partition.committed is None:
+            say(f"  partition {partition.partition:>3}: never committed, left alone")
+        else:
+            say(
+                f"  partition {partition.partition:>3}: {partition.committed} -> "
+                f"{partition.offset} ({partition.again} to read again)"
+            )
+    total = sum(partition.again for partition in rewound)
+    say(f"{group} rewound to {to.isoformat()}: {total} messages to read again")
     return 0
 
 

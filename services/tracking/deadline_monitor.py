@@ -2,12 +2,16 @@
 
 Each alert is claimed in `deadline_alerts` in the same transaction that puts its event on
 the outbox, so a restart, a second instance or a replay of the archive never emits it
-again. A deadline found already past gets only its breach alert (a late "approaching" would
-only be noise).
+again. And an alert is one event whenever it is made: its id follows from the deadline and
+the threshold, so that one made again where the claim was lost (tracking's database
+restored from a backup older than the alert, which its consumer then reads again from the
+topic) is a copy that the archive and notify skip, not a second alert. A deadline found
+already past gets only its breach alert (a late "approaching" would only be noise).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -23,6 +27,13 @@ from shared.eventstore import enqueue
 log = structlog.get_logger("tracking.deadlines")
 BELGRADE = ZoneInfo("Europe/Belgrade")
 SOURCE = "/mla/tracking"
+# The namespace of the alerts' ids (UUID version 5, from the deadline and the threshold).
+ALERT_IDS = uuid.UUID("5b0f6c3e-8d1a-4c52-9a57-0e6d2f4b7c11")
+
+
+def alert_id(deadline_id: str, threshold: str) -> str:
+    """The id of a deadline's alert at a threshold: the same every time it is made."""
+    return str(uuid.uuid5(ALERT_IDS, f"{deadline_id}|{threshold}"))
 
 
 class DeadlineMonitor:
@@ -46,7 +57,11 @@ class DeadlineMonitor:
                     if row["due"] <= now
                     else ("approaching", DeadlineApproaching)
                 )
-                event = new_event(_alert(kind, row), source=SOURCE)
+                event = new_event(
+                    _alert(kind, row),
+                    source=SOURCE,
+                    event_id=alert_id(str(row["deadline_id"]), threshold),
+                )
                 if await store.claim_alert(row["deadline_id"], threshold, event.id):
                     await enqueue(uow.session, outbox, [event])
                     emitted += 1

@@ -204,11 +204,14 @@ def new_event(
     source: str,
     correlation_id: str | None = None,
     causation_id: str | None = None,
+    event_id: str | None = None,
 ) -> CloudEvent:
-    """Wrap a payload in an envelope of its catalogued type and current schema version."""
+    """Wrap a payload in an envelope of its catalogued type and current schema version
+    (with a fresh id, or `event_id`: see `CloudEvent.create`)."""
     event_type = type_of(payload)
     version, _ = CATALOGUE[event_type]
     return CloudEvent.create(
+        event_id=event_id,
         source=source,
         type=event_type,
         subject=payload.request_id,

@@ -40,9 +40,10 @@ class CloudEvent(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
     @classmethod
-    def create(cls, **attributes: Any) -> CloudEvent:
-        """A new event with a fresh id."""
-        return cls(specversion="1.0", id=str(uuid.uuid4()), **attributes)
+    def create(cls, *, event_id: str | None = None, **attributes: Any) -> CloudEvent:
+        """A new event with a fresh id, or with `event_id`: the id of an event that must be
+        the same one however many times it is made (consumers skip its copies)."""
+        return cls(specversion="1.0", id=event_id or str(uuid.uuid4()), **attributes)
 
     @property
     def dedup_key(self) -> str:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from services.tracking import audit, handlers
 from services.tracking.adapters.deadline_store import DeadlineStore
 from services.tracking.adapters.read_model import ReadModel, RequestFilter
-from services.tracking.adapters.tables import outbox
+from services.tracking.adapters.tables import deadline_alerts, outbox
 from services.tracking.deadline_monitor import DeadlineMonitor
 from shared.db import UnitOfWork, create_engine, session_factory
 from shared.events.catalogue import (
@@ -225,6 +225,39 @@ async def test_two_monitors_scanning_at_once_emit_each_alert_once(tracking: Trac
     assert alert_keys(await alerts(tracking)) == [
         (f"{request_id}:acknowledge", DEADLINE_APPROACHING)
     ]
+
+
+async def test_an_alert_made_again_after_its_claim_was_lost_is_the_same_event(
+    tracking: Tracking,
+) -> None:
+    """What a restore of tracking's database from a backup older than the alert does: the
+    claim and the outbox row are gone, so the alert is made again, while the first one is on
+    the topic for tracking's consumer to read again. Both are one event, which the archive
+    and notify take once."""
+    await a_received_request(tracking)
+    clock = Clock(ACKNOWLEDGE_SOON + MINUTE)
+    assert await DeadlineMonitor(tracking.unit_of_work, clock=clock).scan() == 1
+    first = await alert_events(tracking)
+    async with tracking.unit_of_work() as uow:  # the database as it was before the alert
+        await uow.session.execute(sa.delete(deadline_alerts))
+        await uow.session.execute(sa.delete(outbox))
+        await uow.commit()
+
+    assert await DeadlineMonitor(tracking.unit_of_work, clock=clock).scan() == 1
+    again = await alert_events(tracking)
+    assert [(e.source, e.id) for e in again] == [(e.source, e.id) for e in first]
+    assert [e.data for e in again] == [e.data for e in first]
+
+    clock.now = ACKNOWLEDGE_DUE + MINUTE  # another threshold: another event
+    assert await DeadlineMonitor(tracking.unit_of_work, clock=clock).scan() == 1
+    breach = (await alert_events(tracking))[-1]
+    assert breach.id != first[0].id
+
+
+async def alert_events(tracking: Tracking) -> list[CloudEvent]:
+    async with tracking.sessions() as session:
+        bodies = (await session.scalars(sa.select(outbox.c.body).order_by(outbox.c.id))).all()
+    return [CloudEvent.from_bytes(body) for body in bodies]
 
 
 async def test_a_monitor_that_was_down_past_the_due_date_sends_only_the_breach(
