@@ -18,6 +18,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from shared.broker_tls import BrokerTls, ClientCertificate
+
 
 class SecurityProtocol(StrEnum):
     """Kafka's names for the four ways a client talks to a broker."""
@@ -44,14 +46,6 @@ class SaslMechanism(StrEnum):
 
 class BrokerConnectionError(ValueError):
     """The settings describe no way of reaching the broker that can work; says which."""
-
-
-@dataclass(frozen=True)
-class ClientCertificate:
-    """The certificate a client presents in mutual TLS, and its private key (PEM files)."""
-
-    certfile: Path
-    keyfile: Path
 
 
 @dataclass(frozen=True)
@@ -95,25 +89,16 @@ class BrokerConnection:
         return target if isinstance(target, BrokerConnection) else cls(target)
 
     @cached_property
-    def ssl_context(self) -> ssl.SSLContext | None:
-        """The TLS context of every client of this connection, made once (it reads files).
-        The broker's certificate and its name are checked, as any TLS client does."""
+    def tls(self) -> BrokerTls | None:
+        """The TLS of every client of this connection (shared/broker_tls.py), made once: it
+        reads the files, and raises `TlsFilesError` naming one that does not do."""
         if not self.protocol.encrypted:
             return None
-        try:
-            context = ssl.create_default_context(cafile=str(self.cafile) if self.cafile else None)
-        except (OSError, ssl.SSLError) as exc:
-            raise BrokerConnectionError(f"the broker's CA file {self.cafile}: {exc}") from exc
-        if self.client_certificate is not None:
-            certificate = self.client_certificate
-            try:
-                context.load_cert_chain(str(certificate.certfile), str(certificate.keyfile))
-            except (OSError, ssl.SSLError) as exc:
-                raise BrokerConnectionError(
-                    f"the client certificate {certificate.certfile} with key "
-                    f"{certificate.keyfile}: {exc}"
-                ) from exc
-        return context
+        return BrokerTls(self.cafile, self.client_certificate)
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext | None:
+        return self.tls.context if self.tls is not None else None
 
     def client_options(self) -> dict[str, Any]:
         """The keyword arguments every aiokafka client takes to reach the broker this way."""

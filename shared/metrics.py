@@ -27,6 +27,14 @@ OUTBOX_PENDING = Gauge(
 OUTBOX_OLDEST_SECONDS = Gauge(
     "mla_outbox_oldest_seconds", "Age of the oldest event waiting in the outbox (0: none)."
 )
+# When the client certificate the service presents to the broker expires (shared/broker_tls.py):
+# renewed files are taken without a restart, so a date that comes near means the renewal
+# itself stopped.
+KAFKA_CERTIFICATE_EXPIRY = Gauge(
+    "mla_kafka_certificate_expiry_timestamp_seconds",
+    "When the client certificate the service presents to the broker expires (Unix time); "
+    "absent without one.",
+)
 CONSUMER_LAG = Gauge(
     "mla_consumer_lag_messages",
     "Messages of a partition the consumer holds that it has not handled yet (the partition's "

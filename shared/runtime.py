@@ -22,6 +22,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from shared.broker_tls import certificate_watch
 from shared.consumer import EventConsumer
 from shared.db import UnitOfWork, autocommit_driver, create_engine, session_factory
 from shared.event_handlers import BatchHandler, Interest, everything
@@ -124,7 +125,7 @@ def build_runtime(
     """Wire engine, relay (when the service publishes) and consumer (when it consumes)."""
     # A CA or certificate file that cannot be read stops the service here, saying which,
     # rather than failing every retry of its relay and consumer.
-    settings.broker.ssl_context  # noqa: B018
+    settings.broker.tls  # noqa: B018
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     runtime = Runtime(service=service, settings=settings, engine=engine, sessions=sessions)
@@ -138,6 +139,8 @@ def build_runtime(
             history=history,
         )
         runtime.workers["outbox-watch"] = outbox_watch(sessions, outbox)
+    if settings.broker.tls is not None:
+        runtime.workers["broker-certificate"] = certificate_watch(settings.broker.tls)
     if processed is not None and handler is not None:
         runtime.consumer = EventConsumer(
             sessions=sessions,

@@ -14,11 +14,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.broker_connection import (
     BrokerConnection,
-    ClientCertificate,
     SaslCredentials,
     SaslMechanism,
     SecurityProtocol,
 )
+from shared.broker_tls import ClientCertificate
 
 LIFECYCLE_TOPIC = "mla.request-lifecycle"
 

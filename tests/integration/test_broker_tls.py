@@ -17,7 +17,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.intake.adapters.tables import events, outbox
-from shared.broker_connection import BrokerConnection, ClientCertificate, SecurityProtocol
+from shared.broker_connection import BrokerConnection, SecurityProtocol
+from shared.broker_tls import ClientCertificate, TlsFilesError
 from shared.db import UnitOfWork, create_engine, session_factory
 from shared.events.catalogue import RequestWithdrawn, new_event
 from shared.eventstore import EventStore
@@ -177,3 +178,35 @@ async def read_topic(broker: BrokerConnection, topic: str, expected: int) -> lis
     finally:
         await consumer.stop()
     return messages[:expected]
+
+
+async def test_a_renewed_certificate_is_presented_from_the_next_connection_without_a_restart(
+    tls_broker: TlsBroker,
+) -> None:
+    """As Strimzi's User Operator renews a user's certificate: the mounted files change under
+    the running service, which takes them at its next look (every minute)."""
+    authority, presented = tls_broker.authority, tls_broker.terminator.presented
+    first = authority.client("mla-renewed")
+    connection = BrokerConnection(
+        tls_broker.bootstrap_servers,
+        SecurityProtocol.SSL,
+        cafile=authority.cafile,
+        client_certificate=ClientCertificate(first.certfile, first.keyfile),
+    )
+    assert await broker_reachable(connection)
+    assert first.serial in presented
+    assert connection.tls is not None and not connection.tls.reload_if_changed()
+
+    renewed = authority.client("mla-renewed")  # the same files, a new certificate and key
+    assert connection.tls.reload_if_changed()
+    before = len(presented)
+    assert await broker_reachable(connection)
+    assert set(presented[before:]) == {renewed.serial}
+
+    # Caught half-written: the certificate of the next renewal, its key not yet.
+    first.certfile.write_bytes(authority.client("mla-next").certfile.read_bytes())
+    with pytest.raises(TlsFilesError, match="mla-renewed"):
+        connection.tls.reload_if_changed()
+    before = len(presented)
+    assert await broker_reachable(connection), "the context kept the pair it had"
+    assert set(presented[before:]) == {renewed.serial}

@@ -35,6 +35,7 @@ from devstack.broker import EmbeddedBroker, free_port
 class Issued:
     certfile: Path
     keyfile: Path
+    serial: str  # as a TLS peer reads it: upper-case hexadecimal
 
 
 class Authority:
@@ -86,6 +87,7 @@ class Authority:
         issued = Issued(
             self.directory / f"{self.name}-{common_name}.crt",
             self.directory / f"{self.name}-{common_name}.key",
+            format(certificate.serial_number, "X"),
         )
         issued.certfile.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
         issued.keyfile.write_bytes(
@@ -142,6 +144,8 @@ class TlsTerminator:
         self._started = threading.Event()
         self._thread = threading.Thread(target=self._run, name="tls-terminator", daemon=True)
         self._server: asyncio.Server | None = None
+        # The serial number of each client certificate presented, connection by connection.
+        self.presented: list[str] = []
 
     def start(self) -> None:
         self._thread.start()
@@ -163,6 +167,9 @@ class TlsTerminator:
         self._loop.run_forever()
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peercert")
+        if peer:
+            self.presented.append(str(peer["serialNumber"]))
         try:
             upstream_reader, upstream_writer = await asyncio.open_connection(*self._upstream)
         except OSError:
@@ -189,6 +196,7 @@ class TlsBroker:
 
     authority: Authority
     bootstrap_servers: str
+    terminator: TlsTerminator
 
 
 @contextlib.contextmanager
@@ -208,7 +216,7 @@ def broker_behind_tls(directory: Path, *, client_certificates: bool) -> Iterator
     terminator = TlsTerminator(port, (broker.host, broker.port), context)
     try:
         terminator.start()
-        yield TlsBroker(authority, f"localhost:{port}")
+        yield TlsBroker(authority, f"localhost:{port}", terminator)
     finally:
         terminator.stop()
         broker.stop()

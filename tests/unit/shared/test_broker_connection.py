@@ -7,10 +7,13 @@ refused at start, naming the service's own variables and never echoing a passwor
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from prometheus_client import REGISTRY
 from pydantic import ValidationError
 
 from services.intake.settings import Settings as IntakeSettings
@@ -18,11 +21,11 @@ from services.notify.settings import Settings as NotifySettings
 from shared.broker_connection import (
     BrokerConnection,
     BrokerConnectionError,
-    ClientCertificate,
     SaslCredentials,
     SaslMechanism,
     SecurityProtocol,
 )
+from shared.broker_tls import BrokerTls, ClientCertificate, TlsFilesError, certificate_watch
 from tests.support.tls import Authority
 
 
@@ -109,7 +112,7 @@ def test_a_certificate_that_cannot_be_read_stops_the_service_naming_the_file(
     missing = BrokerConnection(
         "broker:9093", SecurityProtocol.SSL, cafile=tmp_path / "no-such-ca.crt"
     )
-    with pytest.raises(BrokerConnectionError, match=r"no-such-ca\.crt"):
+    with pytest.raises(TlsFilesError, match=r"no-such-ca\.crt"):
         missing.client_options()
     authority = Authority(tmp_path, "cluster")
     user = authority.client("mla-routing")
@@ -119,7 +122,7 @@ def test_a_certificate_that_cannot_be_read_stops_the_service_naming_the_file(
         cafile=authority.cafile,
         client_certificate=ClientCertificate(user.certfile, authority.client("other").keyfile),
     )
-    with pytest.raises(BrokerConnectionError, match=r"mla-routing\.crt"):
+    with pytest.raises(TlsFilesError, match=r"mla-routing\.crt"):
         mismatched.client_options()
 
 
@@ -132,3 +135,19 @@ def test_sasl_credentials_without_sasl_or_tls_files_in_the_clear_are_refused() -
         )
     with pytest.raises(BrokerConnectionError, match="not encrypted"):
         BrokerConnection("broker:9092", cafile=Path("/etc/kafka/ca.crt"))
+
+
+async def test_the_certificate_in_use_is_reported_with_when_it_expires(tmp_path: Path) -> None:
+    authority = Authority(tmp_path, "cluster")
+    user = authority.client("mla-notify")
+    tls = BrokerTls(authority.cafile, ClientCertificate(user.certfile, user.keyfile))
+    issued = x509.load_pem_x509_certificate(user.certfile.read_bytes())
+    assert tls.expires_at == issued.not_valid_after_utc
+
+    watch = certificate_watch(tls, every=0.01)
+    task = asyncio.create_task(watch.run())
+    await asyncio.sleep(0.05)
+    watch.stop()
+    await task
+    gauge = REGISTRY.get_sample_value("mla_kafka_certificate_expiry_timestamp_seconds")
+    assert gauge == issued.not_valid_after_utc.timestamp()
