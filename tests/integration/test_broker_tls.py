@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from services.intake.adapters.tables import events, outbox
 from shared.broker_connection import BrokerConnection, SecurityProtocol
@@ -32,7 +31,7 @@ from shared.kafka import (
 )
 from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
-from tests.support.consumers import at_least, member
+from tests.support.consumers import at_least, member, read_all, settings_for
 from tests.support.infra import eventually, fresh_database, unique
 from tests.support.tls import Authority, TlsBroker, broker_behind_tls
 
@@ -48,20 +47,14 @@ def tls_broker(tmp_path_factory: pytest.TempPathFactory) -> TlsBroker:
 def service_settings(tls_broker: TlsBroker, topic: str, user: str) -> ServiceSettings:
     """A service's settings as deploy/ gives them: SSL, the cluster's CA, its own certificate."""
     certificate = tls_broker.authority.client(user)
-    return ServiceSettings(
-        kafka_bootstrap_servers=tls_broker.bootstrap_servers,
+    return settings_for(
+        tls_broker.bootstrap_servers,
+        topic,
         kafka_security_protocol=SecurityProtocol.SSL,
         kafka_ssl_cafile=tls_broker.authority.cafile,
         kafka_ssl_certfile=certificate.certfile,
         kafka_ssl_keyfile=certificate.keyfile,
-        topic=topic,
         outbox_poll_seconds=0.1,
-        retry_initial_seconds=0.05,
-        retry_max_seconds=0.2,
-        handler_max_attempts=2,
-        consumer_session_timeout_ms=2000,
-        consumer_rebalance_timeout_ms=300,
-        consumer_heartbeat_ms=300,
     )
 
 
@@ -107,7 +100,7 @@ async def test_a_service_publishes_consumes_and_dead_letters_over_mutual_tls(
     tasks = [asyncio.create_task(relay.run()), asyncio.create_task(consumer.run())]
     try:
         await eventually(lambda: at_least(consumer_sessions, 3), what="three effects")
-        dead = await read_topic(routing.broker, f"{topic}.dlq", expected=1)
+        dead = await read_all(routing.broker, f"{topic}.dlq", expected=1)
     finally:
         relay.stop()
         consumer.stop()
@@ -118,7 +111,7 @@ async def test_a_service_publishes_consumes_and_dead_letters_over_mutual_tls(
 
     # The looks at the log the relay and the consumer take after an outage.
     assert set(await end_offsets(routing.broker, topic)) == {0, 1, 2}
-    first = (await read_topic(routing.broker, topic, expected=4))[0]
+    first = (await read_all(routing.broker, topic, expected=4))[0]
     mark = {TopicPartition(topic, first.partition): record_mark(first)}
     assert await messages_replaced(routing.broker, mark) == set()
 
@@ -151,33 +144,6 @@ async def test_a_service_refuses_a_broker_whose_certificate_its_ca_did_not_sign(
         client_certificate=ClientCertificate(user.certfile, user.keyfile),
     )
     assert not await broker_reachable(connection)
-
-
-async def read_topic(broker: BrokerConnection, topic: str, expected: int) -> list[Any]:
-    """The first `expected` messages of the topic, read over `broker`."""
-    consumer = AIOKafkaConsumer(
-        **broker.client_options(), auto_offset_reset="earliest", enable_auto_commit=False
-    )
-    await consumer.start()
-    partitions = consumer.partitions_for_topic(topic) or set()
-    if not partitions:
-        await consumer.topics()
-        partitions = consumer.partitions_for_topic(topic) or set()
-    chosen = [TopicPartition(topic, p) for p in partitions]
-    consumer.assign(chosen)
-    await consumer.seek_to_beginning(*chosen)
-    messages: list[Any] = []
-    try:
-
-        async def enough() -> bool:
-            for batch in (await consumer.getmany(timeout_ms=200)).values():
-                messages.extend(batch)
-            return len(messages) >= expected
-
-        await eventually(enough, what=f"{expected} messages on {topic}")
-    finally:
-        await consumer.stop()
-    return messages[:expected]
 
 
 async def test_a_renewed_certificate_is_presented_from_the_next_connection_without_a_restart(

@@ -6,7 +6,6 @@ import asyncio
 
 import pytest
 import sqlalchemy as sa
-from aiokafka import AIOKafkaConsumer
 
 from shared.events.catalogue import CLOSED, Payload, RequestWithdrawn
 from shared.events.envelope import CloudEvent
@@ -21,6 +20,7 @@ from tests.support.consumers import (
     processed,
     publish,
     publish_to,
+    read_all,
     ready,
     record_effect,
     run_until,
@@ -28,7 +28,7 @@ from tests.support.consumers import (
     withdrawal,
 )
 from tests.support.deadlocks import Deadlock
-from tests.support.infra import eventually, fresh_topic, unique
+from tests.support.infra import eventually, fresh_topic
 
 pytestmark = pytest.mark.integration
 
@@ -185,25 +185,6 @@ async def test_messages_of_several_partitions_fetched_together_share_one_transac
 async def dead_letters(kafka: str, topic: str) -> int:
     """How many messages the topic holds (none when it was never created)."""
     return sum((await end_offsets(kafka, topic)).values())
-
-
-async def read_all(kafka: str, topic: str, expected: int) -> list[object]:
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=kafka, auto_offset_reset="earliest", group_id=unique("reader")
-    )
-    await consumer.start()
-    messages: list[object] = []
-    try:
-
-        async def enough() -> bool:
-            for batch in (await consumer.getmany(timeout_ms=200)).values():
-                messages.extend(batch)
-            return len(messages) >= expected
-
-        await eventually(enough, what=f"{expected} messages on {topic}")
-    finally:
-        await consumer.stop()
-    return messages
 
 
 async def test_the_relay_is_woken_after_a_commit_that_put_events_on_the_outbox_only(

@@ -54,15 +54,7 @@ async def test_a_rewind_refuses_while_an_instance_of_the_service_is_running(kafk
     topic = await fresh_topic(kafka, partitions=2)
     group = unique("running")
     await publish_to(kafka, topic, {0: [b"x"], 1: [b"y"]})
-    running = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=kafka,
-        group_id=group,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        session_timeout_ms=6000,
-        heartbeat_interval_ms=300,
-    )
+    running = group_member(kafka, topic, group, session_timeout_ms=6000)
     await running.start()
     try:
         await running.getmany(timeout_ms=3000)
@@ -84,15 +76,7 @@ def test_a_moment_without_its_time_zone_is_refused(kafka: str) -> None:
 async def consume_everything(kafka: str, topic: str, group: str, upto: int | None = None) -> None:
     """A member of `group` that handles what the topic holds (or its first `upto`), commits
     and leaves, as a service stopped for a restore does."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=kafka,
-        group_id=group,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        session_timeout_ms=2000,
-        heartbeat_interval_ms=300,
-    )
+    consumer = group_member(kafka, topic, group, session_timeout_ms=2000)
     await consumer.start()
     try:
         total = sum((await end_offsets(kafka, topic)).values())
@@ -104,6 +88,19 @@ async def consume_everything(kafka: str, topic: str, group: str, upto: int | Non
                 await consumer.commit({tp: batch[-1].offset + 1})
     finally:
         await consumer.stop()
+
+
+def group_member(kafka: str, topic: str, group: str, session_timeout_ms: int) -> AIOKafkaConsumer:
+    """A member of `group` that commits by hand, as a service's consumer does."""
+    return AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=kafka,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=session_timeout_ms,
+        heartbeat_interval_ms=300,
+    )
 
 
 async def read_from_committed(kafka: str, topic: str, group: str) -> list[bytes]:

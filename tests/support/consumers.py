@@ -11,12 +11,14 @@ from typing import Any
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from shared.broker_connection import BrokerConnection
 from shared.consumer import EventConsumer
 from shared.db import create_engine, session_factory
 from shared.event_handlers import Handler, one_by_one, processed_events_table
 from shared.events.catalogue import Payload, RequestWithdrawn, new_event
 from shared.events.envelope import CloudEvent
 from shared.eventstore import outbox_table
+from shared.kafka import Broker
 from shared.settings import ServiceSettings
 from tests.support.infra import eventually, fresh_database, unique
 
@@ -42,17 +44,18 @@ async def consumer_database() -> AsyncIterator[tuple[object, object]]:
     await engine.dispose()
 
 
-def settings_for(kafka: str, topic: str) -> ServiceSettings:
-    return ServiceSettings(
-        kafka_bootstrap_servers=kafka,
-        topic=topic,
-        retry_initial_seconds=0.05,
-        retry_max_seconds=0.2,
-        handler_max_attempts=2,
-        consumer_session_timeout_ms=2000,
-        consumer_rebalance_timeout_ms=300,
-        consumer_heartbeat_ms=300,
-    )
+def settings_for(kafka: str, topic: str, **more: Any) -> ServiceSettings:
+    """A service's settings with retries and group timing short enough for a test; `more`
+    adds or changes settings (how the broker is reached, say)."""
+    quick: dict[str, Any] = {
+        "retry_initial_seconds": 0.05,
+        "retry_max_seconds": 0.2,
+        "handler_max_attempts": 2,
+        "consumer_session_timeout_ms": 2000,
+        "consumer_rebalance_timeout_ms": 300,
+        "consumer_heartbeat_ms": 300,
+    }
+    return ServiceSettings(kafka_bootstrap_servers=kafka, topic=topic, **(quick | more))
 
 
 async def record_effect(session: object, event: CloudEvent, payload: Payload) -> None:
@@ -117,6 +120,30 @@ async def publish_to(kafka: str, topic: str, values: dict[int, list[bytes]]) -> 
                 await producer.send_and_wait(topic, value=value, partition=partition)
     finally:
         await producer.stop()
+
+
+async def read_all(broker: Broker, topic: str, expected: int) -> list[Any]:
+    """The topic's messages from its start, once there are `expected` (over `broker`: a bare
+    `host:port` or a service's connection)."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        **BrokerConnection.of(broker).client_options(),
+        auto_offset_reset="earliest",
+        group_id=unique("reader"),
+    )
+    await consumer.start()
+    messages: list[Any] = []
+    try:
+
+        async def enough() -> bool:
+            for batch in (await consumer.getmany(timeout_ms=200)).values():
+                messages.extend(batch)
+            return len(messages) >= expected
+
+        await eventually(enough, what=f"{expected} messages on {topic}")
+    finally:
+        await consumer.stop()
+    return messages
 
 
 async def committed_up_to(kafka: str, group: str, topic: str, ends: dict[int, int]) -> bool:
