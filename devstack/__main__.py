@@ -1,4 +1,4 @@
-"""`python -m devstack run|migrate|create-topics|rewind-consumer|test`.
+"""`python -m devstack run|migrate|create-topics|rewind-consumer|dead-letters|test`.
 
 run            the whole system on this machine: embedded PostgreSQL and broker, databases,
                topic, migrations, the four services; Ctrl-C stops everything it started
@@ -7,6 +7,8 @@ create-topics  create the lifecycle topic and its dead-letter topic
 rewind-consumer
                move a service's consumer group back to a moment, after its database was
                restored from a backup taken then (every instance of it stopped first)
+dead-letters   list what a service put on the dead-letter topic, and why; with --replay,
+               publish it again once the cause is fixed
 test           start a throw-away PostgreSQL and broker (unless MLA_TEST_POSTGRES_URL /
                MLA_TEST_KAFKA name running ones) and run pytest against them
 """
@@ -50,6 +52,25 @@ def main(argv: list[str] | None = None) -> int:
         "margin for how far the service was behind (re-reading more costs only time)",
     )
     rewind.add_argument("--group", help="the consumer group (default: the service's own)")
+    dead = commands.add_parser(
+        "dead-letters", help="list a service's dead letters; --replay publishes them again"
+    )
+    dead.add_argument("service", choices=[spec.name for spec in SERVICES])
+    dead.add_argument("--group", help="the consumer group (default: the service's own)")
+    dead.add_argument(
+        "--all-groups", action="store_true", help="every group's, not only the service's"
+    )
+    dead.add_argument(
+        "--offset",
+        type=int,
+        action="append",
+        help="only the dead letter at this offset of the dead-letter topic (repeatable)",
+    )
+    dead.add_argument(
+        "--replay",
+        action="store_true",
+        help="publish them again onto the lifecycle topic (the cause fixed first)",
+    )
     test = commands.add_parser("test", help="run the test suite on a throw-away stack")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -62,6 +83,14 @@ def main(argv: list[str] | None = None) -> int:
         return stack.create_topics_command(args.bootstrap_servers, args.partitions)
     if args.command == "rewind-consumer":
         return stack.rewind_consumer_command(args.service, args.to, args.group)
+    if args.command == "dead-letters":
+        return stack.dead_letters_command(
+            args.service,
+            group=args.group,
+            all_groups=args.all_groups,
+            offsets=args.offset,
+            replay=args.replay,
+        )
     return stack.test([a for a in args.pytest_args if a != "--"])
 
 

@@ -24,6 +24,7 @@ from devstack.provision import create_database, create_topics, migrate
 from devstack.services import ROOT, SERVICES
 from devstack.settings import StackSettings
 from shared.consumer_rewind import GroupInUseError, rewind_group
+from shared.dead_letter_replay import publish_again, read_dead_letters
 from shared.personal_data.master_key import ensure_master_key
 from shared.personal_data.postgres_vault import MIGRATIONS as VAULT_MIGRATIONS
 from shared.request.model import EXAMPLE_REQUEST
@@ -72,6 +73,32 @@ def rewind_consumer_command(service: str, to: datetime, group: str | None) -> in
             )
     total = sum(partition.again for partition in rewound)
     say(f"{group} rewound to {to.isoformat()}: {total} messages to read again")
+    return 0
+
+
+def dead_letters_command(
+    service: str,
+    *,
+    group: str | None,
+    all_groups: bool,
+    offsets: list[int] | None,
+    replay: bool,
+) -> int:
+    """`dead-letters`: with the service's own settings (its broker, topics, group)."""
+    (spec,) = [spec for spec in SERVICES if spec.name == service]
+    settings = spec.settings()
+    whose = group or settings.consumer_group or f"mla-{service}"
+    letters = asyncio.run(read_dead_letters(settings, None if all_groups else whose))
+    if offsets:
+        letters = [letter for letter in letters if letter.offset in offsets]
+    for letter in letters:
+        kind = letter.event_type or "(not a CloudEvent)"
+        say(f"  {letter.offset:>6}  {letter.failed_at}  {letter.group}  {letter.original}  {kind}")
+        say(f"          {letter.error}: {letter.reason}")
+    say(f"{len(letters)} dead letters on {settings.dlq_topic}")
+    if replay and letters:
+        published = asyncio.run(publish_again(settings, letters, f"{whose}-replay"))
+        say(f"published again onto {settings.topic}: {published}")
     return 0
 
 

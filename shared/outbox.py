@@ -169,15 +169,7 @@ class OutboxRelay:
         return len(rows)
 
     async def _partitions(self, producer: AIOKafkaProducer) -> int:
-        """How many partitions the events are spread over: the topic's, but never more than
-        `topic_partitions` when this service provisions the topic. A broker that lost the
-        topic re-creates it with its own default count when any client asks for it first
-        (the embedded one makes 4): partitions beyond the configured ones may be unknown to
-        the consumers, and an event written there would wait unread."""
-        known = len(await producer.partitions_for(self._settings.topic))
-        if self._settings.provision_topics:
-            return min(known, self._settings.topic_partitions)
-        return known
+        return await spread_over(producer, self._settings)
 
     async def _heal(self) -> None:
         """When the broker has lost its log (the embedded broker keeps nothing across a
@@ -307,6 +299,18 @@ class OutboxRelay:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wakeup.wait(), timeout=seconds)
         self._wakeup.clear()
+
+
+async def spread_over(producer: AIOKafkaProducer, settings: ServiceSettings) -> int:
+    """How many partitions the events are spread over: the topic's, but never more than
+    `topic_partitions` when the service provisions the topic. A broker that lost the topic
+    re-creates it with its own default count when any client asks for it first (the
+    embedded one makes 4): partitions beyond the configured ones may be unknown to the
+    consumers, and an event written there would wait unread."""
+    known = len(await producer.partitions_for(settings.topic))
+    if settings.provision_topics:
+        return min(known, settings.topic_partitions)
+    return known
 
 
 def partition_of(key: bytes, partitions: int) -> int:

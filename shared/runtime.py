@@ -123,9 +123,9 @@ def build_runtime(
     interest: Interest = everything,
 ) -> Runtime:
     """Wire engine, relay (when the service publishes) and consumer (when it consumes)."""
-    # A CA or certificate file that cannot be read stops the service here, saying which,
-    # rather than failing every retry of its relay and consumer.
-    settings.broker.tls  # noqa: B018
+    # The broker's TLS files are read here, once: one that cannot be read stops the service
+    # at start, saying which, rather than failing every retry of its relay and consumer.
+    tls = settings.broker.tls
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     runtime = Runtime(service=service, settings=settings, engine=engine, sessions=sessions)
@@ -139,8 +139,8 @@ def build_runtime(
             history=history,
         )
         runtime.workers["outbox-watch"] = outbox_watch(sessions, outbox)
-    if settings.broker.tls is not None:
-        runtime.workers["broker-certificate"] = certificate_watch(settings.broker.tls)
+    if tls is not None:
+        runtime.workers["broker-certificate"] = certificate_watch(tls)
     if processed is not None and handler is not None:
         runtime.consumer = EventConsumer(
             sessions=sessions,

@@ -231,6 +231,24 @@ async def test_poison_messages_go_to_the_dead_letter_topic_with_their_reason(
         f"{len(expected)} dead letters, each with its reason: {len(poisons)} poisons, each "
         "from every consumer group that reads its kind"
     )
+    # What an operator alerted by MlaDeadLetters runs: routing's, listed with their reasons.
+    routing_group = f"{system.stack.topic}-routing"
+    listed = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "devstack", "dead-letters", "routing"],
+        env={**os.environ, **system.stack.env_for("routing")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    routing_letters = sum(
+        dict(headers).get("dlq-consumer-group") == routing_group.encode() for _, headers in dead
+    )
+    summary = listed.stdout.strip().rsplit("\n", 1)[-1]
+    assert summary == f"{routing_letters} dead letters on {dlq}", listed.stdout
+    assert listed.stdout.count("EnvelopeError") == routing_letters, listed.stdout
+    record.found["listed for operators"] = f"`devstack dead-letters routing`: {summary}"
     record.save()
 
 
