@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from devstack.broker import EmbeddedBroker, free_port
+from tests.support.sasl import Refused, authenticate
 
 # --- a certificate authority and what it signs ---------------------------------------------------
 
@@ -136,10 +137,18 @@ class TlsTerminator:
     """Takes TLS connections on `port` and passes their bytes on to `upstream`, in a thread
     with an event loop of its own (so that any test's loop can use it)."""
 
-    def __init__(self, port: int, upstream: tuple[str, int], context: ssl.SSLContext) -> None:
+    def __init__(
+        self,
+        port: int,
+        upstream: tuple[str, int],
+        context: ssl.SSLContext,
+        scram_users: dict[str, str] | None = None,
+    ) -> None:
         self.port = port
         self._upstream = upstream
         self._context = context
+        # With users: each client authenticates by SCRAM-SHA-512 first (tests/support/sasl.py).
+        self._scram_users = scram_users
         self._loop = asyncio.new_event_loop()
         self._started = threading.Event()
         self._thread = threading.Thread(target=self._run, name="tls-terminator", daemon=True)
@@ -175,6 +184,15 @@ class TlsTerminator:
         except OSError:
             writer.close()
             return
+        if self._scram_users is not None:
+            try:
+                await authenticate(
+                    (reader, writer), (upstream_reader, upstream_writer), self._scram_users
+                )
+            except (Refused, asyncio.IncompleteReadError, ConnectionError):
+                writer.close()
+                upstream_writer.close()
+                return
         await asyncio.gather(
             _pipe(reader, upstream_writer), _pipe(upstream_reader, writer), return_exceptions=True
         )
@@ -200,9 +218,12 @@ class TlsBroker:
 
 
 @contextlib.contextmanager
-def broker_behind_tls(directory: Path, *, client_certificates: bool) -> Iterator[TlsBroker]:
+def broker_behind_tls(
+    directory: Path, *, client_certificates: bool, scram_users: dict[str, str] | None = None
+) -> Iterator[TlsBroker]:
     """A broker of its own reached only over TLS at `localhost:<port>`, its certificate signed
-    by a new CA; with `client_certificates`, a client must present one that CA signed."""
+    by a new CA; with `client_certificates`, a client must present one that CA signed; with
+    `scram_users` (name -> password), it must authenticate as one by SCRAM-SHA-512."""
     authority = Authority(directory, "cluster")
     server = authority.server("localhost", "127.0.0.1", "::1")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -213,7 +234,7 @@ def broker_behind_tls(directory: Path, *, client_certificates: bool) -> Iterator
     port = free_port()
     broker = EmbeddedBroker(free_port(), advertised_host="localhost", advertised_port=port)
     broker.start()
-    terminator = TlsTerminator(port, (broker.host, broker.port), context)
+    terminator = TlsTerminator(port, (broker.host, broker.port), context, scram_users)
     try:
         terminator.start()
         yield TlsBroker(authority, f"localhost:{port}", terminator)
