@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -105,20 +106,34 @@ class RunningStack:
         }
 
     async def start(self, service: str, instance: int = 1) -> None:
+        """Start the instance; one started again keeps its address, unless another process
+        took its port while it was down (another test worker's stack may): then a new one."""
         name = instance_name(service, instance)
-        self.urls.setdefault(name, f"http://127.0.0.1:{free_port()}")
-        env = {**os.environ, **self.env_for(service, instance)}
-        # The child writes to its own copy of the file descriptor.
-        with open(self.log_file(service, instance), "ab") as log:
-            self._log_starts[name] = log.tell()
-            self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", f"services.{service}"],
-                env=env,
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        await self.wait_live(service, instance=instance)
+        for _ in range(3):
+            url = self.urls.get(name)
+            if url is None or not _port_free(int(url.rsplit(":", 1)[1])):
+                self.urls[name] = f"http://127.0.0.1:{free_port()}"
+            env = {**os.environ, **self.env_for(service, instance)}
+            # The child writes to its own copy of the file descriptor.
+            with open(self.log_file(service, instance), "ab") as log:
+                self._log_starts[name] = log.tell()
+                self.processes[name] = subprocess.Popen(
+                    [sys.executable, "-m", f"services.{service}"],
+                    env=env,
+                    cwd=ROOT,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            try:
+                await self.wait_live(service, instance=instance)
+                return
+            except RuntimeError:
+                # Taken between the look and the bind: once more, on another port.
+                if "address already in use" not in "\n".join(self.log_lines(service, instance)):
+                    raise
+                self.processes.pop(name).wait()
+                del self.urls[name]
+        raise RuntimeError(f"{name} found no free port three times")
 
     async def wait_live(self, service: str, timeout: float = 30, instance: int = 1) -> None:
         name = instance_name(service, instance)
@@ -188,3 +203,14 @@ async def start_stack(
         stack.stop_all()
         raise
     return stack
+
+
+def _port_free(port: int) -> bool:
+    """Nothing listens on the port (a connection's TIME_WAIT aside, as a server's bind has)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
