@@ -25,9 +25,11 @@ from devstack.services import ROOT, SERVICES
 from devstack.settings import StackSettings
 from shared.consumer_rewind import GroupInUseError, rewind_group
 from shared.dead_letter_replay import publish_again, read_dead_letters
+from shared.kafka import TRANSIENT_KAFKA_ERRORS
 from shared.personal_data.master_key import ensure_master_key
 from shared.personal_data.postgres_vault import MIGRATIONS as VAULT_MIGRATIONS
 from shared.request.model import EXAMPLE_REQUEST
+from shared.settings import ServiceSettings
 
 
 def say(message: str) -> None:
@@ -63,6 +65,9 @@ def rewind_consumer_command(service: str, to: datetime, group: str | None) -> in
     except (GroupInUseError, ValueError) as exc:
         say(f"not rewound: {exc}")
         return 2
+    except TRANSIENT_KAFKA_ERRORS as exc:
+        say(f"not rewound: {_unreachable(settings, exc)}")
+        return 2
     for partition in rewound:
         if partition.committed is None:
             say(f"  partition {partition.partition:>3}: never committed, left alone")
@@ -88,7 +93,11 @@ def dead_letters_command(
     (spec,) = [spec for spec in SERVICES if spec.name == service]
     settings = spec.settings()
     whose = group or settings.consumer_group or f"mla-{service}"
-    letters = asyncio.run(read_dead_letters(settings, None if all_groups else whose))
+    try:
+        letters = asyncio.run(read_dead_letters(settings, None if all_groups else whose))
+    except TRANSIENT_KAFKA_ERRORS as exc:
+        say(f"not read: {_unreachable(settings, exc)}")
+        return 2
     if offsets:
         letters = [letter for letter in letters if letter.offset in offsets]
     for letter in letters:
@@ -97,9 +106,20 @@ def dead_letters_command(
         say(f"          {letter.error}: {letter.reason}")
     say(f"{len(letters)} dead letters on {settings.dlq_topic}")
     if replay and letters:
-        published = asyncio.run(publish_again(settings, letters, f"{whose}-replay"))
+        try:
+            published = asyncio.run(publish_again(settings, letters, f"{whose}-replay"))
+        except TRANSIENT_KAFKA_ERRORS as exc:
+            say(f"not published again: {_unreachable(settings, exc)}")
+            return 2
         say(f"published again onto {settings.topic}: {published}")
     return 0
+
+
+def _unreachable(settings: ServiceSettings, exc: BaseException) -> str:
+    return (
+        f"the broker at {settings.kafka_bootstrap_servers} ({settings.kafka_security_protocol}) "
+        f"did not answer: {type(exc).__name__} (are the service's settings in the environment?)"
+    )
 
 
 def create_topics_command(bootstrap_servers: str, partitions: int) -> int:

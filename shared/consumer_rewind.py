@@ -59,8 +59,8 @@ async def rewind_group(
         rebalance_timeout_ms=settings.consumer_rebalance_timeout_ms,
         heartbeat_interval_ms=settings.consumer_heartbeat_ms,
     )
-    await consumer.start()
     try:
+        await consumer.start()
         held = await _joined(consumer, join_timeout)
         partitions = consumer.partitions_for_topic(settings.topic) or set()
         others = partitions - {tp.partition for tp in held}

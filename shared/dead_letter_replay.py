@@ -58,8 +58,8 @@ async def read_dead_letters(settings: ServiceSettings, group: str | None) -> lis
     reader = AIOKafkaConsumer(
         **settings.broker.client_options(), enable_auto_commit=False, request_timeout_ms=10_000
     )
-    await reader.start()
     try:
+        await reader.start()
         await reader.topics()  # the topic's metadata, when it exists
         partitions = [
             TopicPartition(settings.dlq_topic, partition)
@@ -88,8 +88,8 @@ async def publish_again(
     message that several groups gave up on goes once: every group reads it again anyway."""
     unique = list({(letter.key, letter.value): letter for letter in letters}.values())
     producer = make_producer(settings.broker, client_id)
-    await producer.start()
     try:
+        await producer.start()
         partitions = await spread_over(producer, settings)
         for letter in unique:
             key = letter.key or b""

@@ -9,6 +9,8 @@ from collections.abc import Awaitable
 
 import pytest
 
+from devstack.__main__ import main as devstack_main
+from devstack.broker import free_port
 from shared.dead_letter_replay import DeadLetter, publish_again, read_dead_letters
 from shared.events.catalogue import Payload
 from shared.events.envelope import CloudEvent
@@ -94,3 +96,16 @@ async def test_a_message_every_group_gave_up_on_is_published_again_once(
 
 async def _count(letters: Awaitable[list[DeadLetter]], expected: int) -> bool:
     return len(await letters) == expected
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["dead-letters", "routing"], ["rewind-consumer", "routing", "--to", "2026-11-30T12:00:00Z"]],
+)
+def test_an_operator_command_says_plainly_when_it_cannot_reach_the_broker(
+    command: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ROUTING_KAFKA_BOOTSTRAP_SERVERS", f"127.0.0.1:{free_port()}")
+    assert devstack_main(command) == 2
+    said = capsys.readouterr().out
+    assert "did not answer: KafkaConnectionError" in said and "Traceback" not in said
