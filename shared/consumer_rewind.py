@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import CommitFailedError
 
 from shared.settings import ServiceSettings
 
@@ -89,7 +90,13 @@ async def rewind_group(
             moves[tp] = target
             rewound.append(Rewound(tp.partition, committed, target))
         if moves:
-            await consumer.commit(moves)
+            try:
+                await consumer.commit(moves)
+            except CommitFailedError as exc:
+                raise GroupInUseError(
+                    f"{group} changed while it was being rewound (an instance of the service "
+                    "started?): nothing was moved; stop every instance and run it again"
+                ) from exc
         return rewound
     finally:
         await consumer.stop()
