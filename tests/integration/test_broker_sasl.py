@@ -13,9 +13,9 @@ import pytest
 
 from shared.broker_connection import BrokerConnection, SaslCredentials, SaslMechanism
 from shared.broker_connection import SecurityProtocol as Protocol
-from shared.kafka import broker_reachable, ensure_topics, make_producer
+from shared.kafka import broker_reachable, ensure_topics
 from shared.settings import ServiceSettings
-from tests.support.consumers import read_all
+from tests.support.consumers import publish, read_all
 from tests.support.infra import unique
 from tests.support.tls import TlsBroker, broker_behind_tls
 
@@ -47,12 +47,7 @@ async def test_a_service_publishes_and_reads_as_its_scram_user(
 
     assert await broker_reachable(settings.broker)
     assert await ensure_topics(settings.broker, {topic: 2}) == [topic]
-    producer = make_producer(settings.broker, "mla-notify")
-    await producer.start()
-    try:
-        await producer.send_and_wait(topic, value=b"over SCRAM", key=b"k")
-    finally:
-        await producer.stop()
+    await publish(settings.broker, topic, [b"over SCRAM"])
     assert [message.value for message in await read_all(settings.broker, topic, 1)] == [
         b"over SCRAM"
     ]

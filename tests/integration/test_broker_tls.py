@@ -31,7 +31,7 @@ from shared.kafka import (
 )
 from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
-from tests.support.consumers import at_least, member, read_all, settings_for
+from tests.support.consumers import at_least, member, publish, read_all, settings_for
 from tests.support.infra import eventually, fresh_database, unique
 from tests.support.tls import Authority, TlsBroker, broker_behind_tls
 
@@ -87,13 +87,8 @@ async def test_a_service_publishes_consumes_and_dead_letters_over_mutual_tls(
             event = new_event(RequestWithdrawn(request_id=request_id), source="/mla/test")
             await store.append(uow.session, request_id, 0, [event])
             await uow.commit()
-    # And a message no service can read, from a producer of the same kind.
-    producer = make_producer(intake.broker, "poisoner")
-    await producer.start()
-    try:
-        await producer.send_and_wait(topic, value=b"{not json", key=b"poison")
-    finally:
-        await producer.stop()
+    # And a message no service can read.
+    await publish(intake.broker, topic, [b"{not json"], key=b"poison")
 
     # routing's side: its consumer takes the three in, and dead-letters the poison.
     consumer = member(consumer_sessions, routing)

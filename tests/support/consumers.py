@@ -83,8 +83,9 @@ def member(
     )
 
 
-async def publish(kafka: str, topic: str, values: list[bytes], key: bytes = b"k") -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=kafka)
+async def publish(broker: Broker, topic: str, values: list[bytes], key: bytes = b"k") -> None:
+    """Each value, in order, under one key (over a bare `host:port` or a connection)."""
+    producer = AIOKafkaProducer(**BrokerConnection.of(broker).client_options())
     await producer.start()
     try:
         for value in values:
