@@ -8,6 +8,7 @@ on a metric nobody exports never fires, and nobody would notice).
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -50,8 +51,8 @@ def exported_metrics() -> set[str]:
 
 
 def test_the_monitoring_resources_have_only_the_fields_of_their_crds(monitoring):
-    assert {r["kind"] for r in monitoring} == {"ServiceMonitor", "PrometheusRule"}
-    for resource in monitoring:
+    assert {r["kind"] for r in monitoring} == {"ServiceMonitor", "PrometheusRule", "ConfigMap"}
+    for resource in (r for r in monitoring if r["kind"] != "ConfigMap"):
         assert resource["apiVersion"] == "monitoring.coreos.com/v1"
         assert set(resource) <= {"apiVersion", "kind", "metadata", "spec"}
         assert resource["metadata"]["namespace"] == "mla", "beside the services"
@@ -113,3 +114,53 @@ def test_the_alerts_are_explained_where_operators_read(rules):
     readme = (K8S.parent / "README.md").read_text(encoding="utf-8")
     for rule in rules:
         assert f"`{rule['alert']}`" in readme, f"{rule['alert']} is not in deploy/README.md"
+
+
+# --- the dashboard -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dashboard(monitoring: list[dict[str, Any]]) -> dict[str, Any]:
+    config_map = find(monitoring, "ConfigMap", "mla-tracker-dashboard")
+    assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1", "what the sidecar loads"
+    (document,) = config_map["data"].values()
+    loaded: dict[str, Any] = json.loads(document)
+    return loaded
+
+
+def test_every_panel_of_the_dashboard_queries_metrics_the_services_export(dashboard):
+    exported = exported_metrics()
+    assert dashboard["uid"] and dashboard["panels"]
+    ids = [panel["id"] for panel in dashboard["panels"]]
+    assert len(ids) == len(set(ids))
+    for panel in dashboard["panels"]:
+        assert panel["targets"], panel["title"]
+        for target in panel["targets"]:
+            used = set(METRIC.findall(target["expr"]))
+            assert used and used <= exported, f"{panel['title']}: {sorted(used - exported)}"
+            assert target["expr"].count("(") == target["expr"].count(")"), panel["title"]
+
+
+def test_the_dashboard_shows_what_every_alert_watches(dashboard, rules):
+    shown = {
+        m for p in dashboard["panels"] for t in p["targets"] for m in METRIC.findall(t["expr"])
+    }
+    for rule in rules:
+        assert set(METRIC.findall(rule["expr"])) <= shown, rule["alert"]
+
+
+def test_the_dashboard_panels_do_not_overlap_and_its_service_choice_is_the_four(dashboard):
+    cells: set[tuple[int, int]] = set()
+    for panel in dashboard["panels"]:
+        place = panel["gridPos"]
+        assert place["x"] + place["w"] <= 24, panel["title"]
+        mine = {
+            (place["x"] + dx, place["y"] + dy)
+            for dx in range(place["w"])
+            for dy in range(place["h"])
+        }
+        assert not cells & mine, f"{panel['title']} overlaps another panel"
+        cells |= mine
+    (choice,) = [v for v in dashboard["templating"]["list"] if v["name"] == "service"]
+    assert set(choice["query"].split(",")) == SERVICES
+    assert set(choice["allValue"].split("|")) == SERVICES
