@@ -36,7 +36,7 @@ from tests.support.sasl import Refused, authenticate
 class Issued:
     certfile: Path
     keyfile: Path
-    serial: str  # as a TLS peer reads it: upper-case hexadecimal
+    serial: str  # as a TLS peer reads it (`_as_peer_reads`)
 
 
 class Authority:
@@ -88,7 +88,7 @@ class Authority:
         issued = Issued(
             self.directory / f"{self.name}-{common_name}.crt",
             self.directory / f"{self.name}-{common_name}.key",
-            format(certificate.serial_number, "X"),
+            _as_peer_reads(certificate.serial_number),
         )
         issued.certfile.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
         issued.keyfile.write_bytes(
@@ -99,6 +99,12 @@ class Authority:
             )
         )
         return issued
+
+
+def _as_peer_reads(serial: int) -> str:
+    """A serial number as `ssl` gives a peer's: upper-case hexadecimal in whole bytes."""
+    digits = format(serial, "X")
+    return digits.zfill(len(digits) + len(digits) % 2)
 
 
 def _builder(
