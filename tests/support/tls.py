@@ -180,6 +180,12 @@ class TlsTerminator:
         )
         self._started.set()
         self._loop.run_forever()
+        # The connections still open when it stops end with it, not as tasks left pending.
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self._loop.close()
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peercert")
