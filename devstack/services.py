@@ -45,3 +45,9 @@ SERVICES = (
     ServiceSpec("tracking"),
     ServiceSpec("notify"),
 )
+
+
+def spec_of(name: str) -> ServiceSpec:
+    """The service of that name."""
+    (spec,) = [spec for spec in SERVICES if spec.name == name]
+    return spec

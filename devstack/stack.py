@@ -21,7 +21,7 @@ from devstack.access import ensure_token_key, example_tokens
 from devstack.broker import EmbeddedBroker, free_port
 from devstack.postgres import EmbeddedPostgres
 from devstack.provision import create_database, create_topics, migrate
-from devstack.services import ROOT, SERVICES
+from devstack.services import ROOT, SERVICES, spec_of
 from devstack.settings import StackSettings
 from shared.consumer_rewind import GroupInUseError, rewind_group
 from shared.dead_letter_replay import publish_again, read_dead_letters
@@ -57,9 +57,8 @@ def migrate_all() -> int:
 
 def rewind_consumer_command(service: str, to: datetime, group: str | None) -> int:
     """`rewind-consumer`: with the service's own settings (its broker, topic, group)."""
-    (spec,) = [spec for spec in SERVICES if spec.name == service]
-    settings = spec.settings()
-    group = group or settings.consumer_group or f"mla-{service}"
+    settings = spec_of(service).settings()
+    group = group or settings.consumer_group_of(service)
     try:
         rewound = asyncio.run(rewind_group(settings, group, to))
     except (GroupInUseError, ValueError) as exc:
@@ -90,9 +89,8 @@ def dead_letters_command(
     replay: bool,
 ) -> int:
     """`dead-letters`: with the service's own settings (its broker, topics, group)."""
-    (spec,) = [spec for spec in SERVICES if spec.name == service]
-    settings = spec.settings()
-    whose = group or settings.consumer_group or f"mla-{service}"
+    settings = spec_of(service).settings()
+    whose = group or settings.consumer_group_of(service)
     try:
         letters = asyncio.run(read_dead_letters(settings, None if all_groups else whose))
     except TRANSIENT_KAFKA_ERRORS as exc:

@@ -313,8 +313,9 @@ def _operations() -> dict[str, Any]:
                 "summary": f"{service} publishes, through its outbox, the events it owns.",
                 "messages": [_channel_message(LIFECYCLE_CHANNEL, t) for t in types],
             }
+    defaults = ServiceSettings.model_construct()  # no environment read
     for service in CONSUMERS:
-        group = f"mla-{service}"
+        group = defaults.consumer_group_of(service)
         operations[f"{service}Receives"] = {
             "action": "receive",
             "channel": {"$ref": f"#/channels/{LIFECYCLE_CHANNEL}"},

@@ -11,7 +11,6 @@ reach the broker by another way than the one configured.
 
 from __future__ import annotations
 
-import ssl
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -96,18 +95,14 @@ class BrokerConnection:
             return None
         return BrokerTls(self.cafile, self.client_certificate)
 
-    @property
-    def ssl_context(self) -> ssl.SSLContext | None:
-        return self.tls.context if self.tls is not None else None
-
     def client_options(self) -> dict[str, Any]:
         """The keyword arguments every aiokafka client takes to reach the broker this way."""
         options: dict[str, Any] = {
             "bootstrap_servers": self.bootstrap_servers,
             "security_protocol": str(self.protocol),
         }
-        if self.protocol.encrypted:
-            options["ssl_context"] = self.ssl_context
+        if self.tls is not None:
+            options["ssl_context"] = self.tls.context
         if self.sasl is not None:
             options["sasl_mechanism"] = str(self.sasl.mechanism)
             options["sasl_plain_username"] = self.sasl.username

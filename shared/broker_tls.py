@@ -53,7 +53,7 @@ class BrokerTls:
         self.certificate = certificate
         self.context = self._context()
         self._loaded = self._stamp()
-        self.expires_at = self._expiry()
+        self.expires_at = _expiry(certificate.certfile.read_bytes()) if certificate else None
 
     def reload_if_changed(self) -> bool:
         """Load the files again into the same context when they changed since; True when it
@@ -65,24 +65,26 @@ class BrokerTls:
         if self.cafile is not None:
             self._load(lambda: self.context.load_verify_locations(str(self.cafile)), self.cafile)
         if self.certificate is not None:
-            self._replace_certificate(self.certificate)
+            self.expires_at = _expiry(self._replace_certificate(self.certificate))
         self._loaded = stamp
-        self.expires_at = self._expiry()
         return True
 
-    def _replace_certificate(self, files: ClientCertificate) -> None:
+    def _replace_certificate(self, files: ClientCertificate) -> bytes:
         """The pair as it is now, tried on a context of its own before the live one takes
         it: a live context given a key that does not fit drops its certificate altogether.
-        Both take the same bytes, copied once, whatever the files do meanwhile."""
+        Both take the same bytes, copied once, whatever the files do meanwhile; the
+        certificate's are returned."""
         with tempfile.TemporaryDirectory(prefix="mla-broker-tls-") as folder:
             copy = ClientCertificate(Path(folder) / "user.crt", Path(folder) / "user.key")
             try:
-                copy.certfile.write_bytes(files.certfile.read_bytes())
+                certificate = files.certfile.read_bytes()
+                copy.certfile.write_bytes(certificate)
                 copy.keyfile.write_bytes(files.keyfile.read_bytes())
             except OSError as exc:
                 raise TlsFilesError(f"the client certificate {files.certfile}: {exc}") from exc
             self._load_certificate(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), copy, named=files)
             self._load_certificate(self.context, copy, named=files)
+        return certificate
 
     def _context(self) -> ssl.SSLContext:
         # The broker's certificate and its name are checked, as any TLS client does.
@@ -124,15 +126,6 @@ class BrokerTls:
             stamps.append((stat.st_mtime_ns, stat.st_size) if stat else None)
         return tuple(stamps)
 
-    def _expiry(self) -> datetime | None:
-        if self.certificate is None:
-            return None
-        try:
-            pem = self.certificate.certfile.read_bytes()
-            return x509.load_pem_x509_certificate(pem).not_valid_after_utc
-        except (OSError, ValueError):
-            return None
-
 
 # Often enough for a file that changes a month before it must; cheap (three stat calls).
 WATCH_SECONDS = 60.0
@@ -151,6 +144,14 @@ def certificate_watch(tls: BrokerTls, every: float = WATCH_SECONDS) -> Periodic:
             KAFKA_CERTIFICATE_EXPIRY.set(tls.expires_at.timestamp())
 
     return Periodic("broker-certificate", every, look)
+
+
+def _expiry(pem: bytes) -> datetime | None:
+    """When the (first) certificate of a PEM chain expires; None when it reads as none."""
+    try:
+        return x509.load_pem_x509_certificate(pem).not_valid_after_utc
+    except ValueError:
+        return None
 
 
 def _iso(moment: datetime | None) -> str | None:

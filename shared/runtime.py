@@ -148,7 +148,7 @@ def build_runtime(
             handler=handler,
             interest=interest,
             settings=settings,
-            group_id=settings.consumer_group or f"mla-{service}",
+            group_id=settings.consumer_group_of(service),
             on_commit=runtime.relay.wake if runtime.relay else None,
         )
     return runtime

