@@ -39,14 +39,16 @@ def is_sealed(value: object) -> bool:
     return isinstance(value, dict) and value.keys() == _SEALED_KEYS
 
 
-def seal_details(document: dict[str, Any], key: DataKey) -> dict[str, Any]:
-    """The request's document with every personal field sealed under `key` (in place)."""
+def seal_details(document: Mapping[str, Any], key: DataKey) -> dict[str, Any]:
+    """A copy of the request's document with every personal field sealed under `key`: the
+    document itself stays as it was (intake answers the submitter with it)."""
 
     def sealed(label: str, value: Any) -> Any:
         return value if is_sealed(value) else seal(value, key, label).model_dump()
 
-    _transform(document, sealed)
-    return document
+    copy: dict[str, Any] = _deep_copy(dict(document))
+    _transform(copy, sealed)
+    return copy
 
 
 def reveal_details(

@@ -185,8 +185,10 @@ def test_sealing_a_request_leaves_no_personal_text_and_keeps_what_routing_reads(
 
 def test_a_sealed_request_reveals_as_submitted_while_its_key_exists() -> None:
     key = DataKey.generate("request-1")
-    sealed = seal_details(example_document(), key)
+    submitted = example_document()
+    sealed = seal_details(submitted, key)
 
+    assert submitted == example_document(), "the submitter is answered with it, in the clear"
     assert reveal_details(sealed, {"request-1": key}) == example_document()
 
 
