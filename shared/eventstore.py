@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+import re
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import asyncpg
 import sqlalchemy as sa
 import structlog
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -170,47 +172,62 @@ class EventStore:
             statement = self._statements.append_and_publish
         else:
             statement, arguments = self._statements.append, arguments[:5]
-        with _version_conflict(stream_id, expected_version):
+        with _version_conflict({stream_id: expected_version}):
             await (await driver(session)).execute(statement, *arguments)
         return expected_version + len(events)
 
     async def append_alone(
         self,
         connection: asyncpg.Connection,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[CloudEvent],
+        appends: Sequence[StreamAppend],
         *,
-        claim: Claim | None = None,
+        claims: sa.Table | None = None,
         publish: bool | Callable[[CloudEvent], bool] = True,
-    ) -> bool:
-        """An append that is a transaction of its own: one statement, on a connection
-        outside any transaction (`shared.db.autocommit_driver`), with no BEGIN and COMMIT
-        around it. With `claim`, its row is inserted first, in the same statement, and the
-        events are appended only when it was: False when its key was taken before (nothing
-        appended). Raises `ConcurrencyError` as `append` does."""
-        # Always the statement with the outbox (its arrays empty when nothing is published):
-        # one text to prepare, whatever the events.
-        arguments, _ = _arguments(stream_id, expected_version, events, publish)
-        statement = _claiming(
-            self._statements.append_alone,
-            claim.table if claim else None,
-            tuple(claim.values) if claim else (),
-        )
-        if claim is not None:
-            arguments += list(claim.values.values())
-        with _version_conflict(stream_id, expected_version):
-            appended: bool = await connection.fetchval(statement, *arguments)
-        return appended
+    ) -> set[str]:
+        """Appends to one or more streams that are together a transaction of their own: one
+        statement, on a connection outside any transaction (`shared.db.autocommit_driver`),
+        with no BEGIN and COMMIT around it. An append with a `claim` has that row inserted in
+        `claims` first, in the same statement, and its events are appended only when it was
+        (its unique key not taken before, nor by an earlier append of the same call).
+        Returns the streams appended to. Raises `ConcurrencyError` as `append` does, for the
+        whole call: nothing of it is stored then."""
+        arguments: list[list[object]] = [[] for _ in range(9)]
+        for each in appends:
+            # Always the statement with the outbox (its arrays empty when nothing is
+            # published): one text to prepare, whatever the events.
+            one, _ = _arguments(each.stream_id, each.expected_version, each.events, publish)
+            arguments[0] += [each.stream_id] * len(each.events)
+            for column, values in zip(arguments[1:], one[1:], strict=True):
+                column.extend(cast(list[object], values))
+        columns = _claim_columns(appends, claims)
+        statement = _claiming(self._statements.append_alone, claims, columns)
+        if columns:
+            claiming = [each for each in appends if each.claim is not None]
+            arguments.append([each.stream_id for each in claiming])
+            arguments += [[each.claim[c] for each in claiming] for c in columns]  # type: ignore[index]
+        with _version_conflict({each.stream_id: each.expected_version for each in appends}):
+            rows = await connection.fetch(statement, *arguments)
+        return {row[0] for row in rows}
 
 
 @dataclass(frozen=True)
-class Claim:
-    """A row an append inserts before its events (an idempotency key, say): the events are
-    appended only when the row was inserted, i.e. its unique key was not taken yet."""
+class StreamAppend:
+    """Events for one stream, after the version its writer loaded; with `claim`, a row that
+    must be inserted first (an idempotency key, say) for the events to be appended."""
 
-    table: sa.Table
-    values: dict[str, object]
+    stream_id: str
+    expected_version: int
+    events: Sequence[CloudEvent]
+    claim: Mapping[str, object] | None = None
+
+
+def _claim_columns(appends: Sequence[StreamAppend], claims: sa.Table | None) -> tuple[str, ...]:
+    given = {tuple(each.claim) for each in appends if each.claim is not None}
+    if not given:
+        return ()
+    if claims is None or len(given) > 1:
+        raise ValueError("claims need their table, and the same columns in every claim")
+    return given.pop()
 
 
 def _arguments(
@@ -248,13 +265,17 @@ def _arguments(
 
 
 @contextlib.contextmanager
-def _version_conflict(stream_id: str, expected_version: int) -> Iterator[None]:
+def _version_conflict(expected: Mapping[str, int]) -> Iterator[None]:
+    """A version taken as `ConcurrencyError`, naming the stream the server names (of those
+    appended to, with the version its writer expected)."""
     try:
         yield
     except asyncpg.UniqueViolationError as exc:
-        if exc.constraint_name == "uq_events_stream_version":
-            raise ConcurrencyError(stream_id, expected_version) from exc
-        raise
+        if exc.constraint_name != "uq_events_stream_version":
+            raise
+        named = re.search(r"=\((.+), \d+\)", getattr(exc, "detail", None) or "")
+        stream_id = named.group(1) if named and named.group(1) in expected else next(iter(expected))
+        raise ConcurrencyError(stream_id, expected[stream_id]) from exc
 
 
 # Set on a session whose transaction put events on the outbox: a consumer wakes the relay
@@ -314,7 +335,7 @@ class _Statements:
     load: str
     append: str
     append_and_publish: str
-    append_alone: str  # with `{guard}` where `_claiming` puts a claim's condition
+    append_alone: str  # with `{guard:…}` where `_claiming` puts a claim's conditions
 
 
 @functools.cache
@@ -338,10 +359,16 @@ def _statements(events: sa.Table, outbox: sa.Table) -> _Statements:
         "SELECT i, k, t, b FROM unnest($6::varchar[], $7::varchar[], $8::varchar[], "
         "$9::bytea[]) AS published(i, k, t, b)"
     )
-    # `{guard}` is where `_claiming` puts its condition; without a claim, none.
+    # Each event's stream in $1 (an append alone may write to several); `{guard:s}` and
+    # `{guard:i}` are where `_claiming` puts its conditions, none without claims.
     alone = (
-        f"WITH appended AS ({append}{{guard}} RETURNING 1), published AS ({publish}{{guard}}) "
-        "SELECT count(*) > 0 FROM appended"
+        f"WITH appended AS (INSERT INTO {quoted(events)} "
+        "(stream_id, version, event_id, type, envelope) "
+        "SELECT s, v, i, t, e::jsonb FROM unnest($1::varchar[], $2::integer[], "
+        "$3::varchar[], $4::varchar[], $5::text[]) AS appended(s, v, i, t, e){guard:s} "
+        "RETURNING stream_id, event_id), "
+        f"published AS ({publish}{{guard:i}}) "
+        "SELECT DISTINCT stream_id FROM appended"
     )
     return _Statements(
         load=(
@@ -354,16 +381,35 @@ def _statements(events: sa.Table, outbox: sa.Table) -> _Statements:
     )
 
 
+_POSTGRESQL = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+
 @functools.cache
 def _claiming(alone: str, table: sa.Table | None, columns: tuple[str, ...]) -> str:
-    """`append_alone` with the claim's row inserted first and every insert guarded by it
-    (the claim's values are the parameters after the append's nine); as it is without."""
-    if table is None:
-        return alone.replace("{guard}", "")
-    values = ", ".join(f"${10 + n}" for n in range(len(columns)))
-    claimed = (
-        f"claimed AS (INSERT INTO {quoted(table)} ({', '.join(columns)}) VALUES ({values}) "
-        "ON CONFLICT DO NOTHING RETURNING 1)"
+    """`append_alone` with the claims' rows inserted first and each appended row guarded by
+    its stream's claim: the parameters after the append's nine are the claiming streams,
+    then each of the claim's `columns`, all arrays. A stream with no claim is appended as
+    it is; one whose claim's row was not inserted (its key taken) not at all."""
+    if table is None or not columns:
+        return alone.replace("{guard:s}", "").replace("{guard:i}", "")
+    names = ", ".join(f'"{c}"' for c in columns)
+    arrays = ", ".join(
+        f"${11 + n}::{table.c[c].type.compile(dialect=_POSTGRESQL)}[]"
+        for n, c in enumerate(columns)
     )
-    statement = alone.replace("{guard}", " WHERE EXISTS (SELECT FROM claimed)")
-    return statement.replace("WITH ", f"WITH {claimed}, ", 1)
+    claims = (
+        f"claimed AS (INSERT INTO {quoted(table)} ({names}) SELECT {names} FROM unnest("
+        f"{arrays}) AS claim({names}) ON CONFLICT DO NOTHING RETURNING {names}), "
+        # The streams whose claim's row was inserted: a row given with a key taken (before,
+        # or by an earlier row of this statement) is not among those returned.
+        f"admitted AS (SELECT s FROM unnest($10::varchar[], {arrays}) AS wanted(s, {names}) "
+        f"WHERE ({names}) IN (SELECT {names} FROM claimed)), "
+    )
+    # Each ARRAY(...) taken once for the statement, then a filter on each row in its order
+    # (a join could reorder the rows, and with them the positions of a stream's events).
+    # An event goes out only when it was appended.
+    statement = alone.replace(
+        "{guard:s}",
+        " WHERE NOT (s = ANY($10::varchar[])) OR s = ANY(ARRAY(SELECT s FROM admitted))",
+    ).replace("{guard:i}", " WHERE i = ANY(ARRAY(SELECT event_id FROM appended))")
+    return statement.replace("WITH ", f"WITH {claims}", 1)

@@ -8,6 +8,14 @@ HTTP_REQUESTS = Histogram(
     ["method", "route", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+# How much a group commit gathers (shared/group_commit.py): mostly ones when the service is
+# idle, larger batches as calls come faster than one batch is written.
+CALLS_PER_BATCH = Histogram(
+    "mla_group_commit_calls_per_batch",
+    "Calls written together in one batch, by the work batched (intake: submissions).",
+    ["work"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+)
 OUTBOX_PUBLISHED = Counter("mla_outbox_published_total", "Events published from the outbox.")
 EVENTS_CONSUMED = Counter(
     "mla_events_consumed_total",

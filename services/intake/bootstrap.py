@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.intake import handlers
+from services.intake.adapters.reception import Reception
 from services.intake.adapters.repository import requeue_owned_history
 from services.intake.adapters.tables import outbox, processed_events
 from services.intake.domain.request import observable
@@ -36,4 +37,10 @@ def create(settings: Settings | None = None) -> FastAPI:
         on_stop=keys.close,
     )
     app.state.key_vault = keys
+    # The runtime exists once the lifespan has started, before the first request.
+    app.state.reception = Reception(
+        lambda: app.state.runtime.single_statements(),
+        max_batch=settings.submission_batch_max,
+        writers=settings.submission_writers,
+    )
     return app

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 import orjson
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.intake.adapters.repository import RequestRepository, Submissions
+from services.intake.adapters.reception import Arrival, Reception
+from services.intake.adapters.repository import RequestRepository
 from services.intake.domain.errors import (
     IntakeError,
     RequestNotFoundError,
@@ -47,7 +46,7 @@ def fingerprint(document: dict[str, Any]) -> str:
 
 
 async def submit_request(
-    statements: AbstractAsyncContextManager[asyncpg.Connection],
+    reception: Reception,
     uow: UnitOfWork,
     document: dict[str, Any],
     *,
@@ -70,18 +69,18 @@ async def submit_request(
     key = await keys.take()
     now = datetime.now(UTC)
     sealed = _sealed_to_publish(document, key, keys)
-    async with statements as connection:
-        submissions = Submissions(connection)
-        reference = await submissions.next_domestic_reference(
-            reference_prefix, now.year, idempotency_key
+
+    def numbered(number: int) -> tuple[AssistanceRequest, list[CloudEvent]]:
+        reference = f"{reference_prefix}-{now.year}-{number:06d}"
+        request = AssistanceRequest.receive(key.key_id, reference, sealed, now, authority)
+        return request, _envelopes(request, correlation_id, None)
+
+    request = await reception.register(Arrival(idempotency_key, print_, numbered))
+    if request is not None:
+        log.info(
+            "request.received", request_id=request.id, domestic_reference=request.domestic_reference
         )
-        if reference is not None:
-            request = AssistanceRequest.receive(key.key_id, reference, sealed, now, authority)
-            claiming = (idempotency_key, print_) if idempotency_key else None
-            envelopes = _envelopes(request, correlation_id, None)
-            if await submissions.store(request, envelopes, claiming):
-                log.info("request.received", request_id=request.id, domestic_reference=reference)
-                return request, True
+        return request, True
     # The Idempotency-Key was used before (or, in a race, claimed meanwhile): nothing was
     # stored under this key.
     assert idempotency_key is not None

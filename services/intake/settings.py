@@ -1,5 +1,6 @@
 """intake's settings: the shared ones, read with the `INTAKE_` prefix."""
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.personal_data.settings import PersonalDataSettings
@@ -19,3 +20,9 @@ class Settings(PersonalDataSettings):
     # last execution report, and gathering saved it little (docs/benchmarks/system.md, 49).
     # Prefix of the domestic reference numbers the department assigns (MPP-2026-000001).
     reference_prefix: str = "MPP"
+    # Submissions that arrive while others are being stored are numbered and stored
+    # together, in the same two statements (services/intake/adapters/reception.py): at
+    # most this many at once.
+    submission_batch_max: int = Field(default=64, ge=1)
+    # How many such batches may be written at once (each on a connection of the pool).
+    submission_writers: int = Field(default=1, ge=1)

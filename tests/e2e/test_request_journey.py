@@ -112,6 +112,38 @@ async def test_submissions_racing_with_one_idempotency_key_make_one_request(
     assert [e["type"] for e in timeline].count("mla.request.received") == 1
 
 
+async def test_submissions_arriving_together_are_each_stored_as_sent_with_a_number_of_their_own(
+    client: Client,
+) -> None:
+    # intake stores the submissions that arrive together in one pass (change 50): none may
+    # take another's number, details or key.
+    bodies = [a_request() for _ in range(24)]
+    keys = [f"together-{n}-{b['requesting_authority']['reference']}" for n, b in enumerate(bodies)]
+    answers = await asyncio.gather(
+        *(
+            client.submit(body, key=key if n % 2 else None)
+            for n, (body, key) in enumerate(zip(bodies, keys, strict=True))
+        )
+    )
+
+    assert [a.status_code for a in answers] == [201] * 24
+    created = [a.json() for a in answers]
+    assert len({c["id"] for c in created}) == len({c["domestic_reference"] for c in created}) == 24
+    for body, request in zip(bodies, created, strict=True):
+        stored = await client.http.get(client.url("intake", f"/v1/requests/{request['id']}"))
+        assert stored.json()["details"] == request["details"]
+        sent = body["requesting_authority"]["reference"]
+        assert stored.json()["details"]["requesting_authority"]["reference"] == sent
+        # Answered in the clear, as sent (stored sealed).
+        assert request["details"]["summary_of_facts"] == body["summary_of_facts"]
+    again = await client.submit(bodies[1], key=keys[1])
+    assert again.json()["id"] == created[1]["id"]
+    assert again.headers["idempotent-replayed"] == "true"
+    for request in created:
+        view = await client.until_tracked(request["id"], "routed")
+        assert view["domestic_reference"] == request["domestic_reference"]
+
+
 async def test_an_invalid_request_is_refused_field_by_field_and_nothing_is_published(
     client: Client,
 ) -> None:

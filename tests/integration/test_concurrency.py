@@ -22,10 +22,10 @@ from shared.events.catalogue import RequestClosed, RequestWithdrawn, new_event
 from shared.events.envelope import CloudEvent
 from shared.events.vocabulary import Outcome
 from shared.eventstore import (
-    Claim,
     ConcurrencyError,
     EventStore,
     EventTooLargeError,
+    StreamAppend,
     decided_afresh,
 )
 from shared.kafka import MAX_EVENT_BYTES
@@ -188,14 +188,22 @@ async def test_of_many_commands_racing_on_one_request_exactly_one_commits(
 # --- an append that is a transaction of its own (a submission) ------------------------------
 
 
+def claiming(key: str, request_id: str, *events: CloudEvent) -> StreamAppend:
+    claim = {"key": key, "fingerprint": "f", "request_id": request_id}
+    return StreamAppend(request_id, 0, events, claim=claim)
+
+
+async def append_alone(intake: Intake, *appends: StreamAppend) -> set[str]:
+    async with autocommit_driver(intake.engine) as connection:
+        return await STORE.append_alone(connection, appends, claims=idempotency_keys)
+
+
 async def test_an_append_alone_claims_its_key_first_and_appends_nothing_when_it_was_taken(
     intake: Intake,
 ) -> None:
     async def submit(request_id: str, key: str) -> bool:
         first = new_event(RequestWithdrawn(request_id=request_id), source="/mla/intake")
-        claim = Claim(idempotency_keys, {"key": key, "fingerprint": "f", "request_id": request_id})
-        async with autocommit_driver(intake.engine) as connection:
-            return await STORE.append_alone(connection, request_id, 0, [first], claim=claim)
+        return request_id in await append_alone(intake, claiming(key, request_id, first))
 
     ids = [str(uuid.uuid4()) for _ in range(8)]
     stored = await asyncio.gather(*(submit(request_id, "one-key") for request_id in ids))
@@ -210,16 +218,58 @@ async def test_an_append_alone_claims_its_key_first_and_appends_nothing_when_it_
     assert len(await stored_ids(intake, outbox)) == 1, "only the winner's event goes out"
 
 
+async def test_one_append_alone_stores_many_streams_each_only_where_its_claim_holds(
+    intake: Intake,
+) -> None:
+    # As a batch of submissions: one key used before, one given twice in the batch, one
+    # new, and a stream without any claim.
+    taken = str(uuid.uuid4())
+    await append_alone(intake, claiming("taken", taken, closure(taken)))
+    ids = [str(uuid.uuid4()) for _ in range(5)]
+    events = {request_id: [closure(request_id), closure(request_id)] for request_id in ids}
+    appends = [
+        claiming("taken", ids[0], *events[ids[0]]),
+        claiming("twice", ids[1], *events[ids[1]]),
+        claiming("twice", ids[2], *events[ids[2]]),
+        claiming("new", ids[3], *events[ids[3]]),
+        StreamAppend(ids[4], 0, events[ids[4]]),
+    ]
+
+    assert await append_alone(intake, *appends) == {ids[1], ids[3], ids[4]}
+
+    async with intake.sessions() as session:
+        for request_id in (ids[1], ids[3], ids[4]):
+            stream = await STORE.load(session, request_id)
+            assert [(e.version, e.event.id) for e in stream] == [
+                (1, events[request_id][0].id),
+                (2, events[request_id][1].id),
+            ]
+        for request_id in (ids[0], ids[2]):
+            assert await loaded_version(session, request_id) == 0
+        keys = await session.execute(
+            sa.select(idempotency_keys.c.key, idempotency_keys.c.request_id)
+        )
+        published = await session.scalars(sa.select(outbox.c.event_id).order_by(outbox.c.id))
+        owners, out = {key: owner for key, owner in keys}, list(published)
+    assert owners == {"taken": taken, "twice": ids[1], "new": ids[3]}
+    # Only what was appended goes out, in the order given (each stream's in its order).
+    assert out[1:] == [e.id for request_id in (ids[1], ids[3], ids[4]) for e in events[request_id]]
+
+
 async def test_an_append_alone_on_a_version_taken_is_refused_whole(intake: Intake) -> None:
     request_id = await a_stream(intake)
-    again = closure(request_id)
+    new_id = str(uuid.uuid4())
+    again, beside = closure(request_id), closure(new_id)
 
-    with pytest.raises(ConcurrencyError):
-        async with autocommit_driver(intake.engine) as connection:
-            await STORE.append_alone(connection, request_id, 0, [again])
+    with pytest.raises(ConcurrencyError) as refused:
+        await append_alone(
+            intake, StreamAppend(new_id, 0, [beside]), StreamAppend(request_id, 0, [again])
+        )
 
-    assert again.id not in await stored_ids(intake, events)
-    assert again.id not in await stored_ids(intake, outbox)
+    assert (refused.value.stream_id, refused.value.expected_version) == (request_id, 0)
+    for event in (again, beside):
+        assert event.id not in await stored_ids(intake, events)
+        assert event.id not in await stored_ids(intake, outbox)
 
 
 async def test_an_event_too_large_to_publish_is_never_stored(intake: Intake) -> None:
@@ -234,8 +284,7 @@ async def test_an_event_too_large_to_publish_is_never_stored(intake: Intake) -> 
         async with intake.sessions() as session, session.begin():
             await STORE.append(session, request_id, 1, [closure(request_id), huge])
     with pytest.raises(EventTooLargeError):
-        async with autocommit_driver(intake.engine) as connection:
-            await STORE.append_alone(connection, request_id, 1, [huge])
+        await append_alone(intake, StreamAppend(request_id, 1, [huge]))
 
     assert huge.id not in await stored_ids(intake, events)
     assert huge.id not in await stored_ids(intake, outbox)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,15 +21,19 @@ from shared.events.catalogue import (
     read_payload,
 )
 from shared.events.envelope import CloudEvent
-from shared.eventstore import Claim, EventStore, requeue_history
+from shared.eventstore import EventStore, StreamAppend, requeue_history
 
 # What an erased request's idempotency print becomes: no SHA-256 hex digest equals it.
 ERASED_FINGERPRINT = "erased"
 
-_NEXT_NUMBER = f"SELECT nextval('{domestic_reference_seq.name}')"
-# A number, unless the Idempotency-Key was used before (no row then, no number taken).
-_NUMBER_UNLESS_USED = (
-    f"{_NEXT_NUMBER} WHERE NOT EXISTS (SELECT FROM {quoted(idempotency_keys)} WHERE key = $1)"
+# For each Idempotency-Key given ($1, in order; null for a submission without one), the
+# next number, unless the key was used before (null then, no number taken). The numbers are
+# taken in the order given.
+_NUMBERS = (
+    "SELECT CASE WHEN key IS NOT NULL AND EXISTS "
+    f"(SELECT FROM {quoted(idempotency_keys)} AS used WHERE used.key = given.key) "
+    f"THEN NULL ELSE nextval('{domestic_reference_seq.name}') END "
+    "FROM unnest($1::varchar[]) WITH ORDINALITY AS given(key, n) ORDER BY n"
 )
 
 # The event types intake owns: only these leave through the outbox.
@@ -86,51 +93,54 @@ class RequestRepository:
         return (row.fingerprint, row.request_id) if row else None
 
 
+@dataclass(frozen=True)
+class Received:
+    """A new request to store: its events and, given an Idempotency-Key, the key and the
+    print of the body to claim for it."""
+
+    request: AssistanceRequest
+    events: list[CloudEvent]
+    claiming: tuple[str, str] | None
+
+
 class Submissions:
-    """A new request stored in two statements, each a transaction of its own, on a
-    connection outside any transaction (`shared.db.autocommit_driver`): its number, then its
-    events with its Idempotency-Key claimed. Nothing between the two needs to be atomic: a
-    number taken for a request that is then not stored is a gap, as a rolled-back
-    transaction leaves one."""
+    """New requests stored in two statements, each a transaction of its own, on a
+    connection outside any transaction (`shared.db.autocommit_driver`): their numbers, then
+    their events with their Idempotency-Keys claimed; any number of requests at once.
+    Nothing between the two needs to be atomic: a number taken for a request that is then
+    not stored is a gap, as a rolled-back transaction leaves one."""
 
     def __init__(self, connection: asyncpg.Connection) -> None:
         self._connection = connection
 
-    async def next_domestic_reference(
-        self, prefix: str, year: int, idempotency_key: str | None
-    ) -> str | None:
-        """The next domestic reference; None, no number taken, when `idempotency_key` was
-        used before."""
-        if idempotency_key is None:
-            number = await self._connection.fetchval(_NEXT_NUMBER)
-        else:
-            number = await self._connection.fetchval(_NUMBER_UNLESS_USED, idempotency_key)
-            if number is None:
-                return None
-        return f"{prefix}-{year}-{number:06d}"
+    async def numbers(self, idempotency_keys: Sequence[str | None]) -> list[int | None]:
+        """The next numbers, one for each submission in order; None, no number taken, for
+        one whose Idempotency-Key was used before."""
+        rows = await self._connection.fetch(_NUMBERS, list(idempotency_keys))
+        return [row[0] for row in rows]
 
-    async def store(
-        self,
-        request: AssistanceRequest,
-        new_events: list[CloudEvent],
-        claiming: tuple[str, str] | None,
-    ) -> bool:
-        """The new request's events, appended and published; with `claiming` (an
-        Idempotency-Key and the print of the body) the key recorded for it in the same
-        statement. False, nothing stored, when another submission claimed the key first."""
-        claim = None
-        if claiming is not None:
-            key, fingerprint = claiming
-            claim = Claim(
-                idempotency_keys,
-                {"key": key, "fingerprint": fingerprint, "request_id": request.id},
-            )
+    async def store(self, received: Sequence[Received]) -> set[str]:
+        """The new requests' events, appended and published, each with its Idempotency-Key
+        claimed in the same statement; the ids of those stored (not those whose key another
+        submission claimed first)."""
         return await _STORE.append_alone(
             self._connection,
-            request.id,
-            0,
-            new_events,
-            claim=claim,
+            [
+                StreamAppend(
+                    each.request.id,
+                    0,
+                    each.events,
+                    claim=None
+                    if each.claiming is None
+                    else {
+                        "key": each.claiming[0],
+                        "fingerprint": each.claiming[1],
+                        "request_id": each.request.id,
+                    },
+                )
+                for each in received
+            ],
+            claims=idempotency_keys,
             publish=_owned,
         )
 

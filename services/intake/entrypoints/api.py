@@ -143,7 +143,7 @@ async def submit(
     # `to_details(body)` would dump (tested), without validating it a second time.
     document = body.model_dump(mode="json")
     created, is_new = await handlers.submit_request(
-        runtime.single_statements(),
+        request.app.state.reception,
         runtime.unit_of_work(),
         document,
         idempotency_key=idempotency_key,
