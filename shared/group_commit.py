@@ -58,14 +58,13 @@ class GroupCommit(Generic[T, R]):
         if len(self._writers) < self._most_writers:
             # A task of its own, not the caller's: a caller that goes away (its client hung
             # up) must not take the other callers' batch with it.
-            writer = asyncio.create_task(self._write_waiting(), name="group-commit")
-            self._writers.add(writer)
-            writer.add_done_callback(self._writers.discard)
+            self._writers.add(asyncio.create_task(self._write_waiting(), name="group-commit"))
         # The answer comes from the writer; shielded, so that a caller cancelled meanwhile
         # leaves its call to be written (or not) with the others, as it would alone.
         return await asyncio.shield(answer)
 
     async def _write_waiting(self) -> None:
+        writer = asyncio.current_task()
         try:
             while self._waiting:
                 batch = self._waiting[: self._max_batch]
@@ -77,6 +76,12 @@ class GroupCommit(Generic[T, R]):
                 _settle(answer, error=exc)
             self._waiting.clear()
             raise
+        finally:
+            # Here, with no await between the last look at the calls waiting and this: a
+            # call that came after that look finds one writer fewer and starts its own.
+            # (Left to the task's done callback, it could come in between, see every writer
+            # still counted, start none and wait for ever.)
+            self._writers.discard(writer)
 
     async def _write_batch(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
         try:

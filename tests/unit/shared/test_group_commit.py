@@ -149,3 +149,24 @@ async def test_the_operators_see_how_many_calls_each_batch_held() -> None:
     await asyncio.gather(*tasks)
 
     assert (sample("count") - count, sample("sum") - total) == (2, 4)
+
+
+async def test_a_call_arriving_just_as_the_writer_finishes_is_written_all_the_same() -> None:
+    # The caller below wakes after the writer's last look at the calls waiting and before
+    # its task is done: it must not count that writer as busy and wait for ever.
+    ending = asyncio.Event()
+
+    async def write(calls: Sequence[int]) -> list[int]:
+        ending.set()
+        return [call * 2 for call in calls]
+
+    group: GroupCommit[int, int] = GroupCommit("test", write)
+
+    async def late() -> int:
+        await ending.wait()
+        ending.clear()
+        return await group(2)
+
+    latecomer = asyncio.create_task(late())
+    assert await group(1) == 2
+    assert await asyncio.wait_for(latecomer, 2) == 4
