@@ -11,10 +11,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import asyncpg
 import sqlalchemy as sa
@@ -138,16 +138,20 @@ class EventStore:
     async def load(self, session: AsyncSession, stream_id: str) -> list[StoredEvent]:
         """Every event of a stream, oldest first."""
         rows = await (await driver(session)).fetch(self._statements.load, stream_id)
-        return [
-            StoredEvent(
-                position=row["position"],
-                stream_id=stream_id,
-                version=row["version"],
-                event=CloudEvent.model_validate(row["envelope"]),
-                recorded_at=row["recorded_at"],
-            )
-            for row in rows
-        ]
+        return [_stored(stream_id, row) for row in rows]
+
+    async def load_many(
+        self, session: AsyncSession, stream_ids: Iterable[str]
+    ) -> dict[str, list[StoredEvent]]:
+        """Every event of each of the streams, oldest first, in one statement (a consumer's
+        batch); a stream with no event is left out."""
+        rows = await (await driver(session)).fetch(
+            self._statements.load_many, list(dict.fromkeys(stream_ids))
+        )
+        found: dict[str, list[StoredEvent]] = {}
+        for row in rows:
+            found.setdefault(row["stream_id"], []).append(_stored(row["stream_id"], row))
+        return found
 
     async def append(
         self,
@@ -191,16 +195,9 @@ class EventStore:
         (its unique key not taken before, nor by an earlier append of the same call).
         Returns the streams appended to. Raises `ConcurrencyError` as `append` does, for the
         whole call: nothing of it is stored then."""
-        arguments: list[list[object]] = [[] for _ in range(9)]
-        for each in appends:
-            # Always the statement with the outbox (its arrays empty when nothing is
-            # published): one text to prepare, whatever the events.
-            one, _ = _arguments(each.stream_id, each.expected_version, each.events, publish)
-            arguments[0] += [each.stream_id] * len(each.events)
-            for column, values in zip(arguments[1:], one[1:], strict=True):
-                column.extend(cast(list[object], values))
+        arguments, _ = _many_arguments(appends, publish)
         columns = _claim_columns(appends, claims)
-        statement = _claiming(self._statements.append_alone, claims, columns)
+        statement = _claiming(self._statements.append_many, claims, columns)
         if columns:
             claiming = [each for each in appends if each.claim is not None]
             arguments.append([each.stream_id for each in claiming])
@@ -208,6 +205,51 @@ class EventStore:
         with _version_conflict({each.stream_id: each.expected_version for each in appends}):
             rows = await connection.fetch(statement, *arguments)
         return {row[0] for row in rows}
+
+    async def append_many(
+        self,
+        session: AsyncSession,
+        appends: Sequence[StreamAppend],
+        *,
+        publish: bool | Callable[[CloudEvent], bool] = True,
+    ) -> None:
+        """`append` to many streams in the caller's transaction, in one statement (a
+        consumer's batch); `ConcurrencyError` as `append` raises it, for them all."""
+        arguments, outgoing = _many_arguments(appends, publish)
+        if not arguments[0]:
+            return
+        if outgoing:
+            _wrote_outbox(session)
+        statement = _claiming(self._statements.append_many, None, ())
+        with _version_conflict({each.stream_id: each.expected_version for each in appends}):
+            await (await driver(session)).execute(statement, *arguments)
+
+
+def _stored(stream_id: str, row: Mapping[str, Any]) -> StoredEvent:
+    return StoredEvent(
+        position=row["position"],
+        stream_id=stream_id,
+        version=row["version"],
+        event=CloudEvent.model_validate(row["envelope"]),
+        recorded_at=row["recorded_at"],
+    )
+
+
+def _many_arguments(
+    appends: Sequence[StreamAppend], publish: bool | Callable[[CloudEvent], bool]
+) -> tuple[list[list[object]], bool]:
+    """The nine array parameters of an append to many streams (each event's stream first),
+    and whether any event goes out. Always the statement with the outbox (its arrays empty
+    when nothing is published): one text to prepare, whatever the events."""
+    arguments: list[list[object]] = [[] for _ in range(9)]
+    outgoing = False
+    for each in appends:
+        one, out = _arguments(each.stream_id, each.expected_version, each.events, publish)
+        outgoing = outgoing or out
+        arguments[0] += [each.stream_id] * len(each.events)
+        for column, values in zip(arguments[1:], one[1:], strict=True):
+            column.extend(cast(list[object], values))
+    return arguments, outgoing
 
 
 @dataclass(frozen=True)
@@ -335,7 +377,10 @@ class _Statements:
     load: str
     append: str
     append_and_publish: str
-    append_alone: str  # with `{guard:…}` where `_claiming` puts a claim's conditions
+    load_many: str
+    # Many streams at once (`append_alone`, `append_many`), with `{guard:…}` where
+    # `_claiming` puts a claim's conditions.
+    append_many: str
 
 
 @functools.cache
@@ -376,8 +421,12 @@ def _statements(events: sa.Table, outbox: sa.Table) -> _Statements:
             "WHERE stream_id = $1 ORDER BY version"
         ),
         append=append,
+        load_many=(
+            f"SELECT stream_id, position, version, envelope, recorded_at FROM {quoted(events)} "
+            "WHERE stream_id = ANY($1::varchar[]) ORDER BY stream_id, version"
+        ),
         append_and_publish=f"WITH appended AS ({append}) {publish}",
-        append_alone=alone,
+        append_many=alone,
     )
 
 
@@ -386,7 +435,7 @@ _POSTGRESQL = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 @functools.cache
 def _claiming(alone: str, table: sa.Table | None, columns: tuple[str, ...]) -> str:
-    """`append_alone` with the claims' rows inserted first and each appended row guarded by
+    """`append_many` with the claims' rows inserted first and each appended row guarded by
     its stream's claim: the parameters after the append's nine are the claiming streams,
     then each of the claim's `columns`, all arrays. A stream with no claim is appended as
     it is; one whose claim's row was not inserted (its key taken) not at all."""

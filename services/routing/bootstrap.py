@@ -12,7 +12,6 @@ from services.routing.domain.routed_request import observable
 from services.routing.entrypoints import api
 from services.routing.handlers import Routing
 from services.routing.settings import Settings
-from shared.event_handlers import one_by_one
 from shared.eventstore import ConcurrencyError
 from shared.runtime import Runtime
 from shared.service import create_service_app
@@ -43,7 +42,7 @@ def create(settings: Settings | None = None) -> FastAPI:
         outbox=outbox,
         history=requeue_owned_history,
         processed=processed_events,
-        handler=one_by_one(routing.handle_event),
+        handler=routing.handle_events,
         interest=observable,
         on_start=seed_directory,
     )

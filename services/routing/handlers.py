@@ -4,7 +4,7 @@ execution reports, preview a routing, read the directory."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +21,7 @@ from shared.db import UnitOfWork
 from shared.events.catalogue import Payload, RequestReceived, new_event
 from shared.events.envelope import CloudEvent
 from shared.events.vocabulary import ExecutionResult
-from shared.eventstore import decided_afresh
+from shared.eventstore import StreamAppend, decided_afresh
 from shared.request.model import RequestDetails
 
 log = structlog.get_logger("routing")
@@ -68,30 +68,49 @@ class Routing:
     def __init__(self, directories: DirectoryStore) -> None:
         self.directories = directories
 
-    async def handle_event(
-        self, session: AsyncSession, event: CloudEvent, payload: Payload
+    async def handle_events(
+        self, session: AsyncSession, events: Sequence[tuple[CloudEvent, Payload]]
     ) -> None:
-        """Consumer handler: route what was received; note what intake closed."""
-        if not observable(type(payload)):
-            return  # without loading the request: nothing of this kind changes it
+        """Consumer handler: route what was received; note what intake closed. The events
+        of a batch are taken in their order, each request's placement loaded once for them
+        all and its new events appended after those of the batch before them, in one
+        statement for every request at the end (as many statements as events, each a round
+        trip, were most of routing's work). A failure leaves the whole batch to be taken
+        again one event at a time (shared/consumer.py)."""
+        relevant = [(event, payload) for event, payload in events if observable(type(payload))]
+        if not relevant:
+            return  # without loading any request: nothing of these kinds changes one
         repo = RoutingRepository(session)
-        routed = await repo.find(payload.request_id) or RoutedRequest(request_id=payload.request_id)
-        version = routed.version
-        if not routed.observe(payload):
-            return
-        if isinstance(payload, RequestReceived):
-            directory = await self.directories.current(session)
-            decision = route(case_of(payload.details), directory)
-            routed.route(decision, _office_name(directory), _new_assignment_id)
-            log.info(
-                "request.routed" if decision.routed else "request.routing_failed",
-                request_id=payload.request_id,
-                directory_version=directory.version,
+        placements = await repo.find_all(payload.request_id for _, payload in relevant)
+        # Each request's version as loaded, and what the batch appends after it, in order.
+        changes: dict[str, tuple[int, list[CloudEvent]]] = {}
+        directory: Directory | None = None
+        for event, payload in relevant:
+            routed = placements.setdefault(
+                payload.request_id, RoutedRequest(request_id=payload.request_id)
             )
-        await repo.save(
-            routed,
-            [event, *_envelopes(routed, event.correlationid, event.id)],
-            expected_version=version,
+            appended = changes.setdefault(payload.request_id, (routed.version, []))[1]
+            if not routed.observe(payload):
+                continue
+            if isinstance(payload, RequestReceived):
+                directory = directory or await self.directories.current(session)
+                decision = route(case_of(payload.details), directory)
+                routed.route(decision, _office_name(directory), _new_assignment_id)
+                with structlog.contextvars.bound_contextvars(
+                    event_id=event.id, correlation_id=event.correlationid
+                ):
+                    log.info(
+                        "request.routed" if decision.routed else "request.routing_failed",
+                        request_id=payload.request_id,
+                        directory_version=directory.version,
+                    )
+            appended += [event, *_envelopes(routed, event.correlationid, event.id)]
+        await repo.save_all(
+            [
+                StreamAppend(request_id, version, appended)
+                for request_id, (version, appended) in changes.items()
+                if appended
+            ]
         )
 
     async def preview(

@@ -1,5 +1,6 @@
-"""tracking and notify take what arrived together as one batch, table by table: on the real
-PostgreSQL, a batch leaves exactly what the same events taken one at a time leave."""
+"""Consumers take what arrived together as one batch (tracking and notify table by table,
+routing with each request loaded once and every append in one statement): on
+the real PostgreSQL, a batch leaves exactly what the same events taken one at a time leave."""
 
 from __future__ import annotations
 
@@ -16,10 +17,16 @@ from services.notify import handlers as notify
 from services.notify.adapters.subscriptions import SubscriptionRepository
 from services.notify.adapters.tables import deliveries, inbox, request_facts
 from services.notify.domain.draft import SubscriptionDraft
+from services.routing.adapters.directory_store import DirectoryStore
+from services.routing.adapters.tables import assignment_index
+from services.routing.adapters.tables import events as routing_events
+from services.routing.adapters.tables import outbox as routing_outbox
+from services.routing.handlers import Routing
 from services.tracking import handlers as tracking
 from services.tracking.adapters.tables import archive, deadlines, requests
 from shared.db import UnitOfWork, create_engine, session_factory
 from shared.events.catalogue import (
+    CLOSED,
     DEADLINE_BREACHED,
     EXECUTED,
     RECEIVED,
@@ -28,6 +35,7 @@ from shared.events.catalogue import (
     read_payload,
 )
 from shared.events.envelope import CloudEvent
+from shared.eventstore import EventStore, StoredEvent
 from tests.integration.notify import events as notices
 from tests.support.infra import fresh_database
 from tests.support.tracking_events import closed, executed, received, routed
@@ -35,6 +43,7 @@ from tests.support.tracking_events import closed, executed, received, routed
 pytestmark = pytest.mark.integration
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+ROUTING_STORE = EventStore(routing_events, routing_outbox)
 BatchHandler = Callable[[AsyncSession, Sequence[tuple[CloudEvent, Payload]]], Any]
 
 
@@ -155,3 +164,68 @@ async def test_notify_takes_a_batch_in_as_it_takes_each_event_alone(
         for row in await rows(batch, request_facts, "request_id")
     }
     assert references == {first: "MPP-2026-000001", second: "MPP-2026-000002"}
+
+
+def stream_shapes(stored: dict[str, list[StoredEvent]]) -> dict[str, list[tuple[str, Any]]]:
+    """Each stream's events by type and payload, without what is new at every run (event
+    and assignment ids, times)."""
+    volatile = {"assignment_id", "time", "routed_at", "decided_at"}
+
+    def shape(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: shape(v) for k, v in value.items() if k not in volatile}
+        if isinstance(value, list):
+            return [shape(v) for v in value]
+        return value
+
+    return {
+        stream_id: [(item.event.type, shape(item.event.data)) for item in items]
+        for stream_id, items in stored.items()
+    }
+
+
+async def streams_and_outbox(
+    engine: AsyncEngine, store: EventStore, outbox_table: sa.Table, ids: list[str]
+) -> tuple[dict[str, list[tuple[str, Any]]], list[tuple[str, str]]]:
+    async with UnitOfWork(session_factory(engine)) as uow:
+        stored = await store.load_many(uow.session, ids)
+    out = [(row["key"], row["type"]) for row in await rows(engine, outbox_table, "id")]
+    return stream_shapes(stored), out
+
+
+@pytest.mark.parametrize("engines", ["routing"], indirect=True)
+async def test_routing_routes_a_batch_as_it_routes_each_event_alone(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    batch, single = engines
+    routing = Routing(DirectoryStore())
+    for engine in engines:
+        async with UnitOfWork(session_factory(engine)) as uow:
+            await routing.directories.ensure_seeded(uow.session)
+            await uow.commit()
+    first, second, third = (str(uuid.uuid4()) for _ in range(3))
+    first_received = received(first, MONDAY, "AT", "corruption")
+    events = [
+        first_received,
+        received(second, MONDAY + timedelta(hours=1), "DE", "cybercrime"),
+        first_received,  # delivered twice: routed once
+        closed(first, MONDAY + timedelta(days=1)),
+        received(third, MONDAY + timedelta(hours=4), "AT", "money_laundering"),
+        closed(second, MONDAY + timedelta(days=2)),
+        closed(second, MONDAY + timedelta(days=3)),  # closed already: nothing more
+    ]
+    await take(batch, routing.handle_events, [events[:4], events[4:]])
+    await take(single, routing.handle_events, [[event] for event in events])
+
+    ids = [first, second, third]
+    from_batch = await streams_and_outbox(batch, ROUTING_STORE, routing_outbox, ids)
+    assert from_batch == await streams_and_outbox(single, ROUTING_STORE, routing_outbox, ids)
+    streams, out = from_batch
+    assert [kind for kind, _ in streams[first]] == [RECEIVED, ROUTED, CLOSED]
+    assert [kind for kind, _ in streams[second]] == [RECEIVED, ROUTED, CLOSED]
+    assert out == [(first, ROUTED), (second, ROUTED), (third, ROUTED)]
+    index = await rows(batch, assignment_index, "request_id", "office_id", leave=("assignment_id",))
+    assert index == await rows(
+        single, assignment_index, "request_id", "office_id", leave=("assignment_id",)
+    )
+    assert {row["request_id"] for row in index} == set(ids)

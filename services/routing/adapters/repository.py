@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +20,7 @@ from shared.events.catalogue import (
     read_payload,
 )
 from shared.events.envelope import CloudEvent
-from shared.eventstore import EventStore, requeue_history
+from shared.eventstore import EventStore, StreamAppend, requeue_history
 
 _INDEX = (
     f"INSERT INTO {quoted(assignment_index)} (assignment_id, request_id, office_id) "
@@ -39,6 +41,16 @@ class RoutingRepository:
         if not stored:
             return None
         return RoutedRequest.rehydrate(request_id, [read_payload(item.event) for item in stored])
+
+    async def find_all(self, request_ids: Iterable[str]) -> dict[str, RoutedRequest]:
+        """The placements of those requests that routing has (one statement for them all)."""
+        stored = await self._store.load_many(self._session, request_ids)
+        return {
+            request_id: RoutedRequest.rehydrate(
+                request_id, [read_payload(item.event) for item in items]
+            )
+            for request_id, items in stored.items()
+        }
 
     async def get(self, request_id: str) -> RoutedRequest:
         placement = await self.find(request_id)
@@ -61,26 +73,33 @@ class RoutingRepository:
     ) -> None:
         """Append the new events (raises `ConcurrencyError` on a concurrent write)."""
         await self._store.append(
-            self._session,
-            placement.request_id,
-            expected_version,
-            new_events,
-            publish=lambda event: event.type in OWNED,
+            self._session, placement.request_id, expected_version, new_events, publish=_owned
         )
-        for event in new_events:
-            if event.type == ROUTED:
-                await self._index(read_payload(event))
+        await self._index(new_events)
 
-    async def _index(self, routed: object) -> None:
-        assert isinstance(routed, RequestRouted)
-        if routed.assignments:
+    async def save_all(self, changes: Sequence[StreamAppend]) -> None:
+        """`save` for many placements at once: one statement for their events, one for the
+        assignments they route (raises `ConcurrencyError` as `save` does, for them all)."""
+        await self._store.append_many(self._session, changes, publish=_owned)
+        await self._index([event for change in changes for event in change.events])
+
+    async def _index(self, new_events: Iterable[CloudEvent]) -> None:
+        assignments = [
+            (a.assignment_id, routed.request_id, a.office_id)
+            for event in new_events
+            if event.type == ROUTED
+            for routed in [read_payload(event)]
+            if isinstance(routed, RequestRouted)
+            for a in routed.assignments
+        ]
+        if assignments:
             # One statement for every assignment (an insert each was a round trip each).
-            await (await driver(self._session)).execute(
-                _INDEX,
-                [a.assignment_id for a in routed.assignments],
-                [routed.request_id] * len(routed.assignments),
-                [a.office_id for a in routed.assignments],
-            )
+            ids, requests, offices = (list(column) for column in zip(*assignments, strict=True))
+            await (await driver(self._session)).execute(_INDEX, ids, requests, offices)
+
+
+def _owned(event: CloudEvent) -> bool:
+    return event.type in OWNED
 
 
 async def requeue_owned_history(session: AsyncSession) -> int:

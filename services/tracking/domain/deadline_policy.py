@@ -8,19 +8,38 @@ Defaults: `services/tracking/policies/deadlines.json`. See `deadlines` for how t
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from enum import StrEnum
 from functools import cache
 from importlib import resources
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.events.vocabulary import Channel, LegalBasis, MeasureType, Urgency
-from shared.request.model import RequestDetails
 
 E = TypeVar("E", bound=StrEnum)
+
+
+class MeasureFacts(Protocol):
+    @property
+    def type(self) -> MeasureType: ...
+
+
+class DeadlineFacts(Protocol):
+    """What of a request its deadlines depend on (a `RequestDetails` has it all)."""
+
+    @property
+    def channel(self) -> Channel: ...
+    @property
+    def legal_basis(self) -> LegalBasis: ...
+    @property
+    def urgency(self) -> Urgency: ...
+    @property
+    def requested_date(self) -> date | None: ...
+    @property
+    def measures(self) -> Sequence[MeasureFacts]: ...
 
 
 class Step(StrEnum):
@@ -58,7 +77,7 @@ class Match:
     def specificity(self) -> tuple[bool, bool, bool, bool]:
         return bool(self.measures), bool(self.urgency), bool(self.legal_basis), bool(self.channel)
 
-    def selects(self, details: RequestDetails, measure: MeasureType | None) -> bool:
+    def selects(self, details: DeadlineFacts, measure: MeasureType | None) -> bool:
         values = (details.channel, details.legal_basis, measure, details.urgency)
         return all(
             not allowed or v in allowed for allowed, v in zip(self._sets, values, strict=True)
@@ -93,6 +112,11 @@ class DeadlineRule:
 class PolicySet:
     rules: tuple[DeadlineRule, ...]
     time_zone: ZoneInfo
+    # The rule chosen for each combination of the facts a match looks at: tracking asks at
+    # every event of every request, and the combinations are few.
+    _chosen: dict[tuple[object, ...], DeadlineRule | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def kinds(self) -> list[str]:
         return list(dict.fromkeys(rule.kind for rule in self.rules))
@@ -101,11 +125,18 @@ class PolicySet:
         return any(rule.match.measures for rule in self.rules if rule.kind == kind)
 
     def rule_for(
-        self, kind: str, details: RequestDetails, measure: MeasureType | None = None
+        self, kind: str, details: DeadlineFacts, measure: MeasureType | None = None
     ) -> DeadlineRule | None:
         """The rule of `kind` that governs this request (or this measure of it)."""
-        matching = [r for r in self.rules if r.kind == kind and r.match.selects(details, measure)]
-        return max(matching, key=lambda rule: rule.match.specificity, default=None)
+        facts = (kind, details.channel, details.legal_basis, measure, details.urgency)
+        if facts not in self._chosen:
+            matching = [
+                r for r in self.rules if r.kind == kind and r.match.selects(details, measure)
+            ]
+            self._chosen[facts] = max(
+                matching, key=lambda rule: rule.match.specificity, default=None
+            )
+        return self._chosen[facts]
 
 
 def load_policies(data: Mapping[str, Any]) -> PolicySet:

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from services.tracking.domain.calendar import BusinessCalendar
 from services.tracking.domain.deadline_policy import (
+    DeadlineFacts,
     DeadlineRule,
     Match,
     PolicyError,
@@ -35,11 +36,11 @@ from services.tracking.domain.deadline_policy import (
     load_policies,
 )
 from shared.events.vocabulary import MeasureType
-from shared.request.model import RequestDetails
 
 # The policy side is re-exported: one import gives a caller the whole of deadlines.
 __all__ = [
     "Deadline",
+    "DeadlineFacts",
     "DeadlineRule",
     "DeadlineState",
     "Match",
@@ -85,7 +86,7 @@ class Deadline:
 
 def deadlines_for(
     request_id: str,
-    details: RequestDetails,
+    details: DeadlineFacts,
     *,
     received_at: datetime,
     routed_at: datetime | None = None,
