@@ -9,7 +9,9 @@ for its own answer, given only once its batch is committed. A lone call is a bat
 and waits for nothing, so an idle service answers as fast as before.
 
 A batch that fails is written again one call at a time, so that one call the database
-refuses (or a batch cut off halfway) fails only that call, with its own error.
+refuses fails only that call, with its own error; unless the failure is every call's (the
+database down, say: `everyones`), which each call of the batch gets at once, instead of
+waiting for the others to fail one after another.
 """
 
 from __future__ import annotations
@@ -35,15 +37,23 @@ class GroupCommit(Generic[T, R]):
     """`await group(call)` gives the call's answer once the batch it went out in is
     written by `write`. At most `writers` batches are written at once, each of at most
     `max_batch` calls; a call that finds them all busy waits for the next batch. `work`
-    names what is batched, in the operators' metric of batch sizes."""
+    names what is batched, in the operators' metric of batch sizes; `everyones` tells a
+    failure no call of the batch would escape alone."""
 
     def __init__(
-        self, work: str, write: Write[T, R], *, max_batch: int = 64, writers: int = 1
+        self,
+        work: str,
+        write: Write[T, R],
+        *,
+        max_batch: int = 64,
+        writers: int = 1,
+        everyones: Callable[[Exception], bool] = lambda exc: False,
     ) -> None:
         if max_batch < 1 or writers < 1:
             raise ValueError("a batch holds at least one call, and one writer writes it")
         self._batch_sizes = CALLS_PER_BATCH.labels(work=work)
         self._write = write
+        self._everyones = everyones
         self._max_batch = max_batch
         self._most_writers = writers
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
@@ -87,8 +97,9 @@ class GroupCommit(Generic[T, R]):
         try:
             answers = await self._write([call for call, _ in batch])
         except Exception as exc:
-            if len(batch) == 1:
-                _settle(batch[0][1], error=exc)
+            if len(batch) == 1 or self._everyones(exc):
+                for _, answer in batch:
+                    _settle(answer, error=exc)
                 return
             log.warning("group_commit.batch_failed", calls=len(batch), error=type(exc).__name__)
             for one in batch:

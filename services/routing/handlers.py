@@ -97,7 +97,9 @@ class Routing:
                 decision = route(case_of(payload.details), directory)
                 routed.route(decision, _office_name(directory), _new_assignment_id)
                 with structlog.contextvars.bound_contextvars(
-                    event_id=event.id, correlation_id=event.correlationid
+                    event_id=event.id,
+                    causation_id=event.causationid,
+                    correlation_id=event.correlationid,
                 ):
                     log.info(
                         "request.routed" if decision.routed else "request.routing_failed",

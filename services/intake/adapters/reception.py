@@ -18,6 +18,7 @@ import asyncpg
 
 from services.intake.adapters.repository import Received, Submissions
 from services.intake.domain.request import AssistanceRequest
+from shared.db import is_transient
 from shared.events.envelope import CloudEvent
 from shared.group_commit import GroupCommit
 
@@ -45,7 +46,13 @@ class Reception:
     ) -> None:
         self._statements = statements
         self._group: GroupCommit[Arrival, AssistanceRequest | None] = GroupCommit(
-            "submissions", self._register, max_batch=max_batch, writers=writers
+            "submissions",
+            self._register,
+            max_batch=max_batch,
+            writers=writers,
+            # The database out of reach: every submission of the batch is refused at once
+            # (503), not tried again one by one against a server that is not there.
+            everyones=is_transient,
         )
 
     async def register(self, arrival: Arrival) -> AssistanceRequest | None:

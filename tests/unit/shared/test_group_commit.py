@@ -170,3 +170,17 @@ async def test_a_call_arriving_just_as_the_writer_finishes_is_written_all_the_sa
     latecomer = asyncio.create_task(late())
     assert await group(1) == 2
     assert await asyncio.wait_for(latecomer, 2) == 4
+
+
+async def test_a_failure_that_is_every_calls_fails_the_batch_at_once() -> None:
+    # The database down: trying each call again alone would only make the last wait longest.
+    writer = Writer(refuse={1, 2, 3, 4})
+    group = GroupCommit("test", writer, everyones=lambda exc: "refused" in str(exc))
+    tasks = await started(group, 1)
+    tasks += await started(group, 2, 3, 4)
+    writer.released.set()
+
+    answers = await asyncio.gather(*tasks, return_exceptions=True)
+
+    assert all(isinstance(answer, ValueError) for answer in answers)
+    assert writer.batches == [[1], [2, 3, 4]], "no call written again alone"
