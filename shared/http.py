@@ -23,6 +23,7 @@ from shared.auth import Action, authorize
 from shared.body_limit import BodyLimitMiddleware
 from shared.broker_connection import BrokerConnection
 from shared.kafka import broker_reachable
+from shared.load_shedding import LoadSheddingMiddleware
 from shared.metrics import HTTP_REQUESTS
 from shared.nul_characters import NulCharacterMiddleware
 from shared.openapi import install_problem_docs
@@ -43,7 +44,8 @@ def create_app(
     *, title: str, description: str, lifespan: Any, settings: ServiceSettings, version: str = "1"
 ) -> FastAPI:
     """A FastAPI app with the shared error handling, correlation middleware and metrics, and
-    the shared guards of its input: body size, rate limit, security headers, CORS."""
+    the shared guards of its input: body size, rate limit, requests in hand, security
+    headers, CORS."""
     app = FastAPI(
         title=title,
         description=description,
@@ -61,6 +63,9 @@ def create_app(
     app.add_middleware(NulCharacterMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     _limit_rates(app, settings)
+    if settings.max_requests_in_flight:
+        # Inside the correlation: a refusal is timed and carries its correlation id.
+        app.add_middleware(LoadSheddingMiddleware, most=settings.max_requests_in_flight)
     app.add_middleware(CorrelationMiddleware)
     if settings.cors_origins:
         _allow_cross_origin(app, settings.cors_origins)

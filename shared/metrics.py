@@ -16,6 +16,11 @@ CALLS_PER_BATCH = Histogram(
     ["work"],
     buckets=(1, 2, 4, 8, 16, 32, 64, 128),
 )
+# Requests an instance refused at once because it had its limit in hand (shared/load_shedding.py).
+REQUESTS_SHED = Counter(
+    "mla_http_requests_shed_total",
+    "Requests answered 503 at once because the instance had its limit of requests in hand.",
+)
 OUTBOX_PUBLISHED = Counter("mla_outbox_published_total", "Events published from the outbox.")
 EVENTS_CONSUMED = Counter(
     "mla_events_consumed_total",

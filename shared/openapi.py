@@ -27,7 +27,8 @@ _DESCRIPTIONS = {
     413: "The request body is larger than the limit",
     422: "Invalid input, with one entry per offending field",
     429: "Too many requests from this client; see `Retry-After`",
-    503: "A dependency (the database) is unreachable; retry later",
+    503: "A dependency (the database) is unreachable, or the instance has its limit of "
+    "requests in hand; retry later (see `Retry-After`)",
 }
 _REF = "#/components/schemas/{model}"
 

@@ -151,6 +151,9 @@ class ServiceSettings(BaseSettings):
     # every call comes from the ingress). 0 turns it off.
     rate_limit_per_address_per_second: float = Field(default=1000.0, ge=0)
     rate_limit_per_address_burst: int = Field(default=10_000, ge=1)
+    # Requests one instance works on at once; the next ones are answered 503 with
+    # Retry-After at once (shared/load_shedding.py). 0 turns it off.
+    max_requests_in_flight: int = Field(default=256, ge=0)
     # Browser origins allowed to call the API (comma-separated, e.g.
     # `https://dashboard.example`); empty: no cross-origin browser access at all.
     cors_allowed_origins: str = ""
