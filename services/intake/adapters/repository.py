@@ -113,10 +113,11 @@ class Submissions:
     def __init__(self, connection: asyncpg.Connection) -> None:
         self._connection = connection
 
-    async def numbers(self, idempotency_keys: Sequence[str | None]) -> list[int | None]:
+    async def numbers(self, keys: Sequence[str | None]) -> list[int | None]:
         """The next numbers, one for each submission in order; None, no number taken, for
-        one whose Idempotency-Key was used before."""
-        rows = await self._connection.fetch(_NUMBERS, list(idempotency_keys))
+        one whose Idempotency-Key (in `keys`, None for a submission without one) was used
+        before."""
+        rows = await self._connection.fetch(_NUMBERS, list(keys))
         return [row[0] for row in rows]
 
     async def store(self, received: Sequence[Received]) -> set[str]:
