@@ -34,7 +34,7 @@ from typing import Any
 from bench import append, intake_load, lifecycle
 from bench.caseload import Caseload
 from bench.follow import ArchiveFollower, Follower, StreamFollower
-from bench.http_client import Pool
+from bench.http_client import Pool, request_bytes
 from bench.intake_load import Sent, Submissions
 from bench.load import generate
 from bench.machine import describe, postgres_version
@@ -135,7 +135,7 @@ async def _measure(args: argparse.Namespace, stack: Stack, report: SystemReport)
     try:
         with _collector_held_off():
             await _routed_latency(args, intake, submissions, follower, sampler, report)
-            await _sustained(args, stack, intake, submissions, follower, sampler, report)
+            await _sustained(args, stack, intake, submissions, follower, sampler, report, operator)
             await _lifecycles(args, stack, intake, routing, submissions, follower, sampler, report)
     finally:
         await follower.stop()
@@ -193,8 +193,10 @@ async def _sustained(
     follower: Follower,
     sampler: Sampler,
     report: SystemReport,
+    operator: str,
 ) -> None:
     connections, seconds = args.connections, args.seconds
+    batches_before = await _submission_batches(intake, operator)
     print(
         f"intake: {connections} clients back to back, {args.warmup:g} s warm-up + {seconds:g} s...",
         flush=True,
@@ -210,6 +212,13 @@ async def _sustained(
     report.intake_latency = Latencies.of([s.latency for s in result.accepted])
     report.intake_refused = result.refused
     report.intake_broken = result.broken
+    batches, submitted = (
+        after - before
+        for after, before in zip(
+            await _submission_batches(intake, operator), batches_before, strict=True
+        )
+    )
+    report.submissions_per_batch = submitted / batches if batches else 0.0
     print(f"  {result.rate:,.0f} accepted/s, p50/p99 {report.intake_latency.brief()}", flush=True)
     # What intake took in is still being routed and tracked: waited for, so that the
     # lifecycles after it start on a quiet system (how long it took is a figure too).
@@ -229,6 +238,19 @@ async def _sustained(
         for request_id, where in report.catch_up_whereabouts.items():
             print(f"    {request_id}: {where}", flush=True)
     await asyncio.sleep(2)  # notify and intake's own consumer finish their share
+
+
+async def _submission_batches(intake: Pool, token: str) -> tuple[float, float]:
+    """intake's batches of submissions so far, and the submissions in them (its metrics)."""
+    answer = await intake.call(request_bytes("GET", HOST, "/metrics", token))
+    if answer.status != 200:
+        raise RuntimeError(f"intake's /metrics answered {answer.status} to the operator")
+    found = {"count": 0.0, "sum": 0.0}
+    for line in answer.body.decode().splitlines():
+        for part in found:
+            if line.startswith(f'mla_group_commit_calls_per_batch_{part}{{work="submissions"}}'):
+                found[part] = float(line.rsplit(" ", 1)[1])
+    return found["count"], found["sum"]
 
 
 async def _lifecycles(

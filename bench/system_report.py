@@ -69,6 +69,9 @@ class SystemReport:
     intake_refused: dict[int, int] = field(default_factory=dict)
     intake_broken: int = 0
     downstream_catch_up_seconds: float = 0.0
+    # How many submissions intake stored together in a batch, on average, under the closed
+    # loop (its metric `mla_group_commit_calls_per_batch`); 0 when not read.
+    submissions_per_batch: float = 0.0
     # Requests of the sustained load never seen routed within the wait, and where the first
     # of them stood in each service's records then (bench/whereabouts.py).
     catch_up_missing: int = 0
@@ -240,6 +243,11 @@ class SystemReport:
             notes.append(
                 "after the sustained load, routing and tracking caught up with its backlog in "
                 f"{self.downstream_catch_up_seconds:.0f} s"
+            )
+        if self.submissions_per_batch:
+            notes.append(
+                "under the sustained load, intake stored its submissions "
+                f"{self.submissions_per_batch:.1f} at a time on average (change 50)"
             )
         if self.routed_missing:
             notes.append(f"{self.routed_missing} request(s) never showed as routed")
