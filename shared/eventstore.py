@@ -136,8 +136,7 @@ class EventStore:
 
     async def load(self, session: AsyncSession, stream_id: str) -> list[StoredEvent]:
         """Every event of a stream, oldest first."""
-        rows = await (await driver(session)).fetch(self._statements.load, stream_id)
-        return [_stored(stream_id, row) for row in rows]
+        return (await self.load_many(session, [stream_id])).get(stream_id, [])
 
     async def load_many(
         self, session: AsyncSession, stream_ids: Iterable[str]
@@ -167,16 +166,9 @@ class EventStore:
         picks: a service stores facts it observed from others without republishing them).
         Raises `ConcurrencyError` when another transaction appended first.
         """
-        if not events:
-            return expected_version
-        arguments, outgoing = _arguments(stream_id, expected_version, events, publish)
-        if outgoing:
-            _wrote_outbox(session)
-            statement = self._statements.append_and_publish
-        else:
-            statement, arguments = self._statements.append, arguments[:5]
-        with _version_conflict({stream_id: expected_version}):
-            await (await driver(session)).execute(statement, *arguments)
+        await self.append_many(
+            session, [StreamAppend(stream_id, expected_version, events)], publish=publish
+        )
         return expected_version + len(events)
 
     async def append_alone(

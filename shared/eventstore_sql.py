@@ -15,12 +15,9 @@ from shared.db import quoted
 
 @dataclass(frozen=True)
 class Statements:
-    load: str
-    append: str
-    append_and_publish: str
+    # One stream or many: a command's stream, a consumer's batch, submissions together.
     load_many: str
-    # Many streams at once (`append_alone`, `append_many`), with `{guard:…}` where
-    # `claiming` puts a claim's conditions.
+    # With `{guard:…}` where `claiming` puts a claim's conditions (`append_alone`).
     append_many: str
 
 
@@ -29,17 +26,12 @@ def statements(events: sa.Table, outbox: sa.Table) -> Statements:
     """The store's statements, written once per pair of tables and run on the driver's
     connection (`shared.db.driver`).
 
-    An append is one statement, one round trip, for any number of events: the events, and
-    in a CTE their outbox rows, each column an array. A conflict on the version refuses
-    both (the caller's transaction is then spent: it rolls back, and the command decides
-    again on what the other writer appended). The same text whatever the count, so it is
-    prepared once per connection (a multi-row VALUES would be another statement for every
-    count)."""
-    append = (
-        f"INSERT INTO {quoted(events)} (stream_id, version, event_id, type, envelope) "
-        "SELECT $1::varchar, v, i, t, e::jsonb FROM unnest("
-        "$2::integer[], $3::varchar[], $4::varchar[], $5::text[]) AS appended(v, i, t, e)"
-    )
+    An append is one statement, one round trip, for any number of events of any number of
+    streams: the events, and in a CTE their outbox rows, each column an array. A conflict on
+    the version refuses both (the caller's transaction is then spent: it rolls back, and the
+    command decides again on what the other writer appended). The same text whatever the
+    count, so it is prepared once per connection (a multi-row VALUES would be another
+    statement for every count)."""
     publish = (
         f"INSERT INTO {quoted(outbox)} (event_id, key, type, body) "
         "SELECT i, k, t, b FROM unnest($6::varchar[], $7::varchar[], $8::varchar[], "
@@ -57,16 +49,10 @@ def statements(events: sa.Table, outbox: sa.Table) -> Statements:
         "SELECT DISTINCT stream_id FROM appended"
     )
     return Statements(
-        load=(
-            f"SELECT position, version, envelope, recorded_at FROM {quoted(events)} "
-            "WHERE stream_id = $1 ORDER BY version"
-        ),
-        append=append,
         load_many=(
             f"SELECT stream_id, position, version, envelope, recorded_at FROM {quoted(events)} "
             "WHERE stream_id = ANY($1::varchar[]) ORDER BY stream_id, version"
         ),
-        append_and_publish=f"WITH appended AS ({append}) {publish}",
         append_many=alone,
     )
 
