@@ -31,7 +31,7 @@ from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import append, intake_load, lifecycle
+from bench import append, hops, intake_load, lifecycle
 from bench.caseload import Caseload
 from bench.follow import ArchiveFollower, Follower, StreamFollower
 from bench.http_client import Pool, request_bytes
@@ -134,7 +134,7 @@ async def _measure(args: argparse.Namespace, stack: Stack, report: SystemReport)
     await follower.start()
     try:
         with _collector_held_off():
-            await _routed_latency(args, intake, submissions, follower, sampler, report)
+            await _routed_latency(args, stack, intake, submissions, follower, sampler, report)
             await _sustained(args, stack, intake, submissions, follower, sampler, report, operator)
             await _lifecycles(args, stack, intake, routing, submissions, follower, sampler, report)
     finally:
@@ -148,6 +148,7 @@ async def _measure(args: argparse.Namespace, stack: Stack, report: SystemReport)
 
 async def _routed_latency(
     args: argparse.Namespace,
+    stack: Stack,
     intake: Pool,
     submissions: Submissions,
     follower: Follower,
@@ -158,10 +159,19 @@ async def _routed_latency(
     print(f"warming up, then {seconds:g} s at {rate:g} requests/s (open loop)...", flush=True)
     warm = await intake_load.open_loop(intake, submissions, rate=rate, seconds=args.warmup)
     await _all_seen(follower, [s.request_id for s in warm.accepted], ROUTED, 60)
-    started = sampler.begin()
-    result = await intake_load.open_loop(intake, submissions, rate=rate, seconds=seconds)
-    seen = await _all_seen(follower, [s.request_id for s in result.accepted], ROUTED, 60)
-    phase = sampler.end(f"{rate:g} requests/s, open loop", started)
+    operator = stack.token("bench-operator", roles=["operator"])
+    services = {name: Pool(HOST, stack.ports[name]) for name in ("intake", "routing", "tracking")}
+    try:
+        before = {name: await hops.histograms(pool, operator) for name, pool in services.items()}
+        started = sampler.begin()
+        result = await intake_load.open_loop(intake, submissions, rate=rate, seconds=seconds)
+        seen = await _all_seen(follower, [s.request_id for s in result.accepted], ROUTED, 60)
+        phase = sampler.end(f"{rate:g} requests/s, open loop", started)
+        after = {name: await hops.histograms(pool, operator) for name, pool in services.items()}
+    finally:
+        for pool in services.values():
+            pool.close()
+    report.routed_hops = hops.hops(before, after)
     phase.requests = len(result.accepted)
     visible = [seen[s.request_id] - s.answered for s in result.accepted if s.request_id in seen]
     report.open_loop_rate = rate

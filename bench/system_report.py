@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.hops import Hop
 from bench.resources import Phase
 
 BEGIN, END = "<!-- bench.system results: begin -->", "<!-- bench.system results: end -->"
@@ -83,6 +84,8 @@ class SystemReport:
     # The same latencies by the five seconds of the run in which the request was sent: how
     # they move while the load lasts (the embedded broker's fetches grow dearer with its log).
     routed_windows: list[tuple[int, Latencies]] = field(default_factory=list)
+    # Where that way spent its time, from the services' histograms (bench/hops.py).
+    routed_hops: list[Hop] = field(default_factory=list)
     lifecycle_rate: float = 0.0
     lifecycle_duration: Latencies | None = None
     lifecycle_count: int = 0
@@ -211,6 +214,21 @@ class SystemReport:
                 f"| {start}-{start + WINDOW_SECONDS} | {window.count:,} | {window.p50_ms:.0f} ms "
                 f"| {window.p99_ms:.0f} ms | {window.max_ms:.0f} ms |"
                 for start, window in self.routed_windows
+            ]
+        if self.routed_hops:
+            lines += [
+                "",
+                "Where that time went, from the services' histograms over the same run (each"
+                " age holds the publication before it; percentiles are the upper bounds of their"
+                " buckets):",
+                "",
+                "| step | events | mean | p50 ≤ | p99 ≤ |",
+                "|---|---:|---:|---:|---:|",
+            ]
+            lines += [
+                f"| {hop.what} | {hop.count:,} | {hop.mean_ms:.1f} ms | {hop.p50_ms:g} ms "
+                f"| {hop.p99_ms:g} ms |"
+                for hop in self.routed_hops
             ]
         counted = [p for p in self.phases if p.requests]
         if counted:

@@ -27,6 +27,7 @@ The loop around it, its positions and offsets, is shared/consumer.py.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 import structlog
@@ -40,7 +41,7 @@ from shared.event_handlers import BatchHandler, Interest
 from shared.events.catalogue import Payload, payload_kind, read_payload
 from shared.events.envelope import CloudEvent, EnvelopeError
 from shared.eventstore import lost_to_a_concurrent_write, wrote_outbox
-from shared.metrics import CONSUMER_RETRIES, EVENTS_CONSUMED
+from shared.metrics import CONSUMER_RETRIES, EVENT_AGE, EVENTS_CONSUMED
 from shared.settings import ServiceSettings
 
 log = structlog.get_logger("shared.consumer")
@@ -147,8 +148,12 @@ class MessageHandling:
         return {row[0] for row in recorded}
 
     def counted(self, event: CloudEvent, outcome: str) -> None:
-        """Count the outcome of an event into the metrics."""
+        """Count the outcome of an event into the metrics (once what was done with it is
+        committed), and the age of an event handled."""
         EVENTS_CONSUMED.labels(event.type, outcome).inc()
+        if outcome == "handled":
+            age = (datetime.now(UTC) - event.time).total_seconds()
+            EVENT_AGE.labels(event.type).observe(max(age, 0.0))
 
     async def one(self, message: ConsumerRecord[bytes, bytes]) -> str:
         """Handle one message in a transaction of its own, with the retries and the dead

@@ -22,6 +22,25 @@ REQUESTS_SHED = Counter(
     "Requests answered 503 at once because the instance had its limit of requests in hand.",
 )
 OUTBOX_PUBLISHED = Counter("mla_outbox_published_total", "Events published from the outbox.")
+# Where an event's time goes on its way between services: how long a committed event waited
+# in its outbox until the broker acknowledged it, and how long after it happened a consumer
+# committed what it did with it. A request's way from received to routed is the sum of
+# intake's publish delay, routing's age of `received`, routing's publish delay and tracking's
+# age of `routed`, less routing's (docs/benchmarks/system.md).
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+OUTBOX_PUBLISH_DELAY = Histogram(
+    "mla_outbox_publish_delay_seconds",
+    "From the start of the transaction that stored an event to its publication (acknowledged "
+    "by the broker, taken out of the outbox).",
+    buckets=_LATENCY_BUCKETS,
+)
+EVENT_AGE = Histogram(
+    "mla_event_age_seconds",
+    "From an event's time to the commit of what the consumer did with it, by type (events "
+    "the service handled; those it passes over are not counted).",
+    ["type"],
+    buckets=_LATENCY_BUCKETS,
+)
 EVENTS_CONSUMED = Counter(
     "mla_events_consumed_total",
     "Events taken from the topic, by type and outcome (handled, duplicate, ignored: none of "

@@ -32,7 +32,7 @@ from shared.kafka import (
     message_mark,
     messages_replaced,
 )
-from shared.metrics import OUTBOX_PUBLISHED
+from shared.metrics import OUTBOX_PUBLISH_DELAY, OUTBOX_PUBLISHED
 from shared.settings import ServiceSettings
 
 log = structlog.get_logger("shared.outbox")
@@ -45,6 +45,7 @@ class _Row(NamedTuple):
     key: str
     type: str
     body: bytes
+    waited: float  # seconds since the transaction that stored it began, when taken
 
 
 # How often a relay asks the broker whether it still holds what it acknowledged.
@@ -69,7 +70,9 @@ class OutboxRelay:
         self._take_sql = (
             "WITH mine AS (SELECT pg_try_advisory_xact_lock($1) AS held) "
             f"DELETE FROM {quoted(outbox)} WHERE id IN (SELECT id FROM {quoted(outbox)}, mine "
-            "WHERE mine.held ORDER BY id LIMIT $2) RETURNING id, key, type, body"
+            "WHERE mine.held ORDER BY id LIMIT $2) RETURNING id, key, type, body, "
+            # The database's clock on both ends: the service's may differ from it.
+            "CAST(extract(epoch FROM clock_timestamp() - created_at) AS float8)"
         )
         self._settings = settings
         self._producer_factory = producer_factory
@@ -128,6 +131,7 @@ class OutboxRelay:
             # when another instance of this service holds the lock (it is publishing).
             connection = await driver(session)
             taken = await connection.fetch(self._take_sql, self._lock_key, BATCH_SIZE)
+            taken_at = asyncio.get_running_loop().time()
             rows = sorted((_Row(*row) for row in taken), key=lambda row: row.id)
             if not rows:
                 return 0
@@ -165,6 +169,8 @@ class OutboxRelay:
                 self._log_lost = True
         self._last_published = asyncio.get_running_loop().time()
         OUTBOX_PUBLISHED.inc(len(rows))
+        for row in rows:
+            OUTBOX_PUBLISH_DELAY.observe(row.waited + self._last_published - taken_at)
         log.debug("outbox.published", count=len(rows))
         return len(rows)
 

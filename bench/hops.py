@@ -1,0 +1,123 @@
+"""Where a request's way from received to routed spends its time, from the services' own
+histograms (shared/metrics.py), read before and after the open-loop phase:
+
+- intake's `mla_outbox_publish_delay_seconds`: from the transaction that stored `received`
+  to its publication;
+- routing's `mla_event_age_seconds{type="mla.request.received"}`: from intake's time of
+  `received` to the commit of routing's decision (intake's publication, the broker's hold
+  of the fetch and routing's queue included);
+- routing's publish delay, for `routed`;
+- tracking's age of `routed`: from routing's time of it to the commit of the view (routing's
+  publication included).
+
+Means are exact (sum over count); percentiles are the upper bound of the bucket they fall
+in, as Prometheus keeps them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bench.http_client import Pool, request_bytes
+from bench.system_stack import HOST
+
+# (service, metric, event type or None, what it measures)
+HOPS = (
+    ("intake", "mla_outbox_publish_delay_seconds", None, "intake: stored → published"),
+    (
+        "routing",
+        "mla_event_age_seconds",
+        "mla.request.received",
+        "routing: received → routing's decision committed",
+    ),
+    ("routing", "mla_outbox_publish_delay_seconds", None, "routing: stored → published"),
+    (
+        "tracking",
+        "mla_event_age_seconds",
+        "mla.request.routed",
+        "tracking: routing's decision → the view committed",
+    ),
+)
+
+_SAMPLE = re.compile(r"^(\w+?)_(bucket|sum|count)(?:\{(.*)\})? (\S+)$")
+_LABEL = re.compile(r'(\w+)="([^"]*)"')
+
+
+@dataclass
+class Reading:
+    """One histogram as read: its sum, its count and each bucket's cumulative count."""
+
+    sum: float = 0.0
+    count: float = 0.0
+    buckets: dict[float, float] = field(default_factory=dict)
+
+
+Histograms = dict[tuple[str, str | None], Reading]  # by (metric, event type or None)
+
+
+@dataclass
+class Hop:
+    what: str
+    count: int
+    mean_ms: float
+    p50_ms: float  # the upper bound of the bucket the median falls in
+    p99_ms: float
+
+
+async def histograms(pool: Pool, token: str) -> Histograms:
+    """The publish-delay and event-age histograms a service exposes now."""
+    answer = await pool.call(request_bytes("GET", HOST, "/metrics", token))
+    if answer.status != 200:
+        raise RuntimeError(f"/metrics answered {answer.status} to the operator")
+    found: Histograms = {}
+    for line in answer.body.decode().splitlines():
+        match = _SAMPLE.match(line)
+        if match is None or match[1] not in {name for _, name, _, _ in HOPS}:
+            continue
+        labels = dict(_LABEL.findall(match[3] or ""))
+        reading = found.setdefault((match[1], labels.get("type")), Reading())
+        value = float(match[4])
+        if match[2] == "bucket":
+            reading.buckets[float(labels["le"])] = value
+        elif match[2] == "sum":
+            reading.sum = value
+        else:
+            reading.count = value
+    return found
+
+
+def hops(before: dict[str, Histograms], after: dict[str, Histograms]) -> list[Hop]:
+    """Each hop over what happened between the two readings."""
+    found = []
+    for service, metric, kind, what in HOPS:
+        now = after.get(service, {}).get((metric, kind))
+        if now is None:
+            continue
+        then = before.get(service, {}).get((metric, kind), Reading())
+        count = now.count - then.count
+        if count <= 0:
+            continue
+        total = now.sum - then.sum
+        buckets = {
+            le: cumulative - then.buckets.get(le, 0.0)
+            for le, cumulative in sorted(now.buckets.items())
+        }
+        found.append(
+            Hop(
+                what=what,
+                count=int(count),
+                mean_ms=total / count * 1000,
+                p50_ms=_bound(buckets, 0.50 * count) * 1000,
+                p99_ms=_bound(buckets, 0.99 * count) * 1000,
+            )
+        )
+    return found
+
+
+def _bound(buckets: dict[float, float], rank: float) -> float:
+    """The upper bound of the first bucket holding `rank` observations (inf past the last)."""
+    for le, cumulative in buckets.items():
+        if cumulative >= rank:
+            return le
+    return float("inf")
