@@ -133,7 +133,7 @@ class MessageHandling:
             log.info("consumer.batch_taken_one_by_one", size=len(parsed), error=type(exc).__name__)
             return None
         for (event, _), outcome in zip(parsed, outcomes, strict=True):
-            self.counted(event, outcome)
+            counted(event, outcome)
         if self._on_commit is not None and published:
             self._on_commit()
         return outcomes
@@ -147,14 +147,6 @@ class MessageHandling:
         )
         return {row[0] for row in recorded}
 
-    def counted(self, event: CloudEvent, outcome: str) -> None:
-        """Count the outcome of an event into the metrics (once what was done with it is
-        committed), and the age of an event handled."""
-        EVENTS_CONSUMED.labels(event.type, outcome).inc()
-        if outcome == "handled":
-            age = (datetime.now(UTC) - event.time).total_seconds()
-            EVENT_AGE.labels(event.type).observe(max(age, 0.0))
-
     async def one(self, message: ConsumerRecord[bytes, bytes]) -> str:
         """Handle one message in a transaction of its own, with the retries and the dead
         letter above; its outcome."""
@@ -164,7 +156,7 @@ class MessageHandling:
             await self._dead_letters.send(message, reason=str(exc), error=type(exc).__name__)
             return "dead-lettered"
         if payload is None:
-            self.counted(event, "ignored")
+            counted(event, "ignored")
             return "ignored"
         structlog.contextvars.bind_contextvars(
             event_id=event.id, causation_id=event.causationid, correlation_id=event.correlationid
@@ -182,7 +174,7 @@ class MessageHandling:
         while True:
             try:
                 outcome = await self._handle_once(event, payload)
-                self.counted(event, outcome)
+                counted(event, outcome)
                 return outcome
             except Exception as exc:
                 if is_transient(exc):
@@ -215,3 +207,15 @@ class MessageHandling:
         if self._on_commit is not None and published:
             self._on_commit()
         return "handled"
+
+
+def counted(event: CloudEvent, outcome: str) -> None:
+    """Count the outcome of an event into the metrics (once what was done with it is
+    committed), and the age of an event handled."""
+    EVENTS_CONSUMED.labels(event.type, outcome).inc()
+    if outcome == "handled":
+        # A time without an offset (RFC 3339 asks for one; the envelope lets it pass) is
+        # taken as UTC, as every service writes it, rather than failing what committed.
+        at = event.time if event.time.tzinfo else event.time.replace(tzinfo=UTC)
+        age = (datetime.now(UTC) - at).total_seconds()
+        EVENT_AGE.labels(event.type).observe(max(age, 0.0))

@@ -72,7 +72,7 @@ class OutboxRelay:
             f"DELETE FROM {quoted(outbox)} WHERE id IN (SELECT id FROM {quoted(outbox)}, mine "
             "WHERE mine.held ORDER BY id LIMIT $2) RETURNING id, key, type, body, "
             # The database's clock on both ends: the service's may differ from it.
-            "CAST(extract(epoch FROM clock_timestamp() - created_at) AS float8)"
+            "COALESCE(CAST(extract(epoch FROM clock_timestamp() - created_at) AS float8), 0)"
         )
         self._settings = settings
         self._producer_factory = producer_factory
