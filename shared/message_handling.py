@@ -133,7 +133,7 @@ class MessageHandling:
             log.info("consumer.batch_taken_one_by_one", size=len(parsed), error=type(exc).__name__)
             return None
         for (event, _), outcome in zip(parsed, outcomes, strict=True):
-            counted(event, outcome)
+            self.counted(event, outcome)
         if self._on_commit is not None and published:
             self._on_commit()
         return outcomes
@@ -147,6 +147,10 @@ class MessageHandling:
         )
         return {row[0] for row in recorded}
 
+    def counted(self, event: CloudEvent, outcome: str) -> None:
+        """Count the outcome of an event into the metrics (`count_outcome`)."""
+        count_outcome(event, outcome)
+
     async def one(self, message: ConsumerRecord[bytes, bytes]) -> str:
         """Handle one message in a transaction of its own, with the retries and the dead
         letter above; its outcome."""
@@ -156,7 +160,7 @@ class MessageHandling:
             await self._dead_letters.send(message, reason=str(exc), error=type(exc).__name__)
             return "dead-lettered"
         if payload is None:
-            counted(event, "ignored")
+            self.counted(event, "ignored")
             return "ignored"
         structlog.contextvars.bind_contextvars(
             event_id=event.id, causation_id=event.causationid, correlation_id=event.correlationid
@@ -174,7 +178,7 @@ class MessageHandling:
         while True:
             try:
                 outcome = await self._handle_once(event, payload)
-                counted(event, outcome)
+                self.counted(event, outcome)
                 return outcome
             except Exception as exc:
                 if is_transient(exc):
@@ -209,7 +213,7 @@ class MessageHandling:
         return "handled"
 
 
-def counted(event: CloudEvent, outcome: str) -> None:
+def count_outcome(event: CloudEvent, outcome: str) -> None:
     """Count the outcome of an event into the metrics (once what was done with it is
     committed), and the age of an event handled."""
     EVENTS_CONSUMED.labels(event.type, outcome).inc()

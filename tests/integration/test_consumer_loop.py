@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
 
 from shared.events.catalogue import CLOSED, Payload, RequestWithdrawn
 from shared.events.envelope import CloudEvent
@@ -229,10 +230,19 @@ async def test_a_consumer_off_the_path_takes_what_arrived_while_it_gathered_at_o
     try:
         await publish(kafka, topic, [withdrawal("first")])
         await eventually(lambda: at_least(sessions, 1), what="the first event handled")
-        # Eight more, one every 40 ms: fetched as they came, they would be eight turns.
-        for n in range(8):
-            await publish(kafka, topic, [withdrawal(f"next-{n}")], key=f"k{n}".encode())
-            await asyncio.sleep(0.04)
+        # Eight more, one every 40 ms: fetched as they came, they would be eight turns. One
+        # producer sends them all: one started for each took longer than the gathering on a
+        # slow machine, and the eight came as four batches.
+        producer = AIOKafkaProducer(bootstrap_servers=kafka)
+        await producer.start()
+        try:
+            for n in range(8):
+                await producer.send_and_wait(
+                    topic, value=withdrawal(f"next-{n}"), key=f"k{n}".encode()
+                )
+                await asyncio.sleep(0.04)
+        finally:
+            await producer.stop()
         await eventually(lambda: at_least(sessions, 9), what="all nine handled")
     finally:
         consumer.stop()

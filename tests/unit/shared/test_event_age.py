@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from prometheus_client import REGISTRY
 
 from shared.events.catalogue import RequestWithdrawn, new_event
-from shared.message_handling import counted as count
+from shared.message_handling import count_outcome as count
 
 TYPE = "mla.request.withdrawn"
 
