@@ -40,6 +40,7 @@ HOPS = (
     ),
 )
 
+HOP_METRICS = frozenset(name for _, name, _, _ in HOPS)
 _SAMPLE = re.compile(r"^(\w+?)_(bucket|sum|count)(?:\{(.*)\})? (\S+)$")
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
 
@@ -53,7 +54,7 @@ class Reading:
     buckets: dict[float, float] = field(default_factory=dict)
 
 
-Histograms = dict[tuple[str, str | None], Reading]  # by (metric, event type or None)
+Histograms = dict[tuple[str, str | None], Reading]  # by (metric, its label or None)
 
 
 @dataclass
@@ -65,18 +66,19 @@ class Hop:
     p99_ms: float
 
 
-async def histograms(pool: Pool, token: str) -> Histograms:
-    """The publish-delay and event-age histograms a service exposes now."""
+async def histograms(pool: Pool, token: str, names: frozenset[str] = HOP_METRICS) -> Histograms:
+    """The histograms of these names a service exposes now (by default the hops')."""
     answer = await pool.call(request_bytes("GET", HOST, "/metrics", token))
     if answer.status != 200:
         raise RuntimeError(f"/metrics answered {answer.status} to the operator")
     found: Histograms = {}
     for line in answer.body.decode().splitlines():
         match = _SAMPLE.match(line)
-        if match is None or match[1] not in {name for _, name, _, _ in HOPS}:
+        if match is None or match[1] not in names:
             continue
         labels = dict(_LABEL.findall(match[3] or ""))
-        reading = found.setdefault((match[1], labels.get("type")), Reading())
+        # Event types label the ages; intake's group commit labels its batches by `work`.
+        reading = found.setdefault((match[1], labels.get("type", labels.get("work"))), Reading())
         value = float(match[4])
         if match[2] == "bucket":
             reading.buckets[float(labels["le"])] = value

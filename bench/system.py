@@ -34,7 +34,7 @@ from typing import Any
 from bench import append, hops, intake_load, lifecycle
 from bench.caseload import Caseload
 from bench.follow import ArchiveFollower, Follower, StreamFollower
-from bench.http_client import Pool, request_bytes
+from bench.http_client import Pool
 from bench.intake_load import Sent, Submissions
 from bench.load import generate
 from bench.machine import describe, postgres_version
@@ -124,6 +124,7 @@ async def _measure(args: argparse.Namespace, stack: Stack, report: SystemReport)
     sampler.start()
     intake = Pool(HOST, stack.ports["intake"])
     routing = Pool(HOST, stack.ports["routing"])
+    tracking = Pool(HOST, stack.ports["tracking"])
     operator = stack.token("bench-operator", roles=["operator"])
     submissions = Submissions(HOST, stack.token("bench-authority", authority="si-dsp-ljubljana"))
     follower: Follower
@@ -134,13 +135,15 @@ async def _measure(args: argparse.Namespace, stack: Stack, report: SystemReport)
     await follower.start()
     try:
         with _collector_held_off():
-            await _routed_latency(args, stack, intake, submissions, follower, sampler, report)
+            services = {"intake": intake, "routing": routing, "tracking": tracking}
+            await _routed_latency(args, services, operator, submissions, follower, sampler, report)
             await _sustained(args, stack, intake, submissions, follower, sampler, report, operator)
             await _lifecycles(args, stack, intake, routing, submissions, follower, sampler, report)
     finally:
         await follower.stop()
         intake.close()
         routing.close()
+        tracking.close()
         sampler.stop()
     report.peak_rss = dict(sampler.peak_rss)
     report.phases = sampler.phases
@@ -148,29 +151,24 @@ async def _measure(args: argparse.Namespace, stack: Stack, report: SystemReport)
 
 async def _routed_latency(
     args: argparse.Namespace,
-    stack: Stack,
-    intake: Pool,
+    services: dict[str, Pool],
+    operator: str,
     submissions: Submissions,
     follower: Follower,
     sampler: Sampler,
     report: SystemReport,
 ) -> None:
     rate, seconds = args.rate, args.rate_seconds
+    intake = services["intake"]
     print(f"warming up, then {seconds:g} s at {rate:g} requests/s (open loop)...", flush=True)
     warm = await intake_load.open_loop(intake, submissions, rate=rate, seconds=args.warmup)
     await _all_seen(follower, [s.request_id for s in warm.accepted], ROUTED, 60)
-    operator = stack.token("bench-operator", roles=["operator"])
-    services = {name: Pool(HOST, stack.ports[name]) for name in ("intake", "routing", "tracking")}
-    try:
-        before = {name: await hops.histograms(pool, operator) for name, pool in services.items()}
-        started = sampler.begin()
-        result = await intake_load.open_loop(intake, submissions, rate=rate, seconds=seconds)
-        seen = await _all_seen(follower, [s.request_id for s in result.accepted], ROUTED, 60)
-        phase = sampler.end(f"{rate:g} requests/s, open loop", started)
-        after = {name: await hops.histograms(pool, operator) for name, pool in services.items()}
-    finally:
-        for pool in services.values():
-            pool.close()
+    before = {name: await hops.histograms(pool, operator) for name, pool in services.items()}
+    started = sampler.begin()
+    result = await intake_load.open_loop(intake, submissions, rate=rate, seconds=seconds)
+    seen = await _all_seen(follower, [s.request_id for s in result.accepted], ROUTED, 60)
+    phase = sampler.end(f"{rate:g} requests/s, open loop", started)
+    after = {name: await hops.histograms(pool, operator) for name, pool in services.items()}
     report.routed_hops = hops.hops(before, after)
     phase.requests = len(result.accepted)
     visible = [seen[s.request_id] - s.answered for s in result.accepted if s.request_id in seen]
@@ -252,15 +250,10 @@ async def _sustained(
 
 async def _submission_batches(intake: Pool, token: str) -> tuple[float, float]:
     """intake's batches of submissions so far, and the submissions in them (its metrics)."""
-    answer = await intake.call(request_bytes("GET", HOST, "/metrics", token))
-    if answer.status != 200:
-        raise RuntimeError(f"intake's /metrics answered {answer.status} to the operator")
-    found = {"count": 0.0, "sum": 0.0}
-    for line in answer.body.decode().splitlines():
-        for part in found:
-            if line.startswith(f'mla_group_commit_calls_per_batch_{part}{{work="submissions"}}'):
-                found[part] = float(line.rsplit(" ", 1)[1])
-    return found["count"], found["sum"]
+    name = "mla_group_commit_calls_per_batch"
+    read = await hops.histograms(intake, token, frozenset({name}))
+    batches = read.get((name, "submissions"), hops.Reading())
+    return batches.count, batches.sum
 
 
 async def _lifecycles(
