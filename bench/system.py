@@ -37,7 +37,7 @@ from bench.follow import ArchiveFollower, Follower, StreamFollower
 from bench.http_client import Pool
 from bench.intake_load import Sent, Submissions
 from bench.load import generate
-from bench.machine import describe, postgres_version
+from bench.machine import describe, pace, postgres_version
 from bench.measure import now
 from bench.resources import Sampler
 from bench.server import plain_url, postgres_server
@@ -62,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="mla-bench-system-"))
     print(f"logs of the services: {workdir}", flush=True)
     with postgres_server() as server:
+        # Measured idle, before anything of the run is started.
+        idle_pace = asyncio.run(pace(plain_url(server)))
         stack = Stack(workdir, server, partitions=args.partitions)
         if args.follow == "stream":
             # The stream looks at the archive this often (once a second by default).
@@ -82,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             report.append = append.compare(server, events, args.append_writers)
         report.machine = describe(asyncio.run(postgres_version(plain_url(server))))
         report.machine["load average (1, 5, 15 min)"] += f" at the end; {load_before} before"
+        report.machine |= idle_pace
     report.print()
     if args.output:
         report.write(Path(args.output))

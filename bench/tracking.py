@@ -24,7 +24,7 @@ import asyncpg
 
 from bench import load, measure
 from bench.caseload import Caseload
-from bench.machine import describe, postgres_version
+from bench.machine import describe, pace, postgres_version
 from bench.report import Report
 from bench.server import fresh_database, plain_url, postgres_server
 from services.tracking.domain.archive import generate_private_key
@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _run(args: argparse.Namespace, url: str, server: str) -> Report:
     report = Report(events=args.events, requests=args.requests)
-    report.machine = describe(await postgres_version(plain_url(url)))
+    report.machine = describe(await postgres_version(plain_url(url))) | await pace(plain_url(url))
     caseload = Caseload(measure.now())
     started = time.perf_counter()
     events = load.generate(caseload, args.events)
