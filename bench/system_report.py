@@ -60,6 +60,18 @@ class Latencies:
 
 
 @dataclass
+class Rung:
+    """received → routed at one rate of the ladder."""
+
+    rate: float
+    routed: Latencies
+    missing: int  # accepted but never seen routed, and refused
+
+    def met(self) -> bool:
+        return self.routed.p99_ms <= TARGETS["routed_p99_ms"] and not self.missing
+
+
+@dataclass
 class SystemReport:
     command: str
     started: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
@@ -86,6 +98,8 @@ class SystemReport:
     routed_windows: list[tuple[int, Latencies]] = field(default_factory=list)
     # Where that way spent its time, from the services' histograms (bench/hops.py).
     routed_hops: list[Hop] = field(default_factory=list)
+    # received → routed at other rates than the main one, measured before it (the ladder).
+    ladder: list[Rung] = field(default_factory=list)
     lifecycle_rate: float = 0.0
     lifecycle_duration: Latencies | None = None
     lifecycle_count: int = 0
@@ -105,6 +119,19 @@ class SystemReport:
                 if theirs:
                     return how, theirs[0] / seconds
         return None
+
+    def rates_tried(self) -> list[float]:
+        """Every rate received → routed was measured at: the main one and the ladder's."""
+        main = [self.open_loop_rate] if self.routed_visible else []
+        return sorted({*main, *(rung.rate for rung in self.ladder)})
+
+    def highest_rate_met(self) -> float:
+        """The highest of those at which p99 stayed within the target; 0 for none."""
+        met = [rung.rate for rung in self.ladder if rung.met()]
+        main = self.routed_visible
+        if main and main.p99_ms <= TARGETS["routed_p99_ms"] and not self.routed_missing:
+            met.append(self.open_loop_rate)
+        return max(met, default=0.0)
 
     def table(self) -> list[str]:
         rows = [
@@ -140,6 +167,16 @@ class SystemReport:
                 _row(
                     f"intake: latency p50 / p99 at {self.open_loop_rate:g} requests/s",
                     self.open_loop_intake.brief(),
+                    "",
+                    None,
+                )
+            )
+        if self.ladder:
+            rows.append(
+                _row(
+                    "the highest rate tried at which received → routed kept p99 ≤ 100 ms "
+                    f"(of {', '.join(f'{r:g}' for r in self.rates_tried())} requests/s)",
+                    f"{highest:g} requests/s" if (highest := self.highest_rate_met()) else "none",
                     "",
                     None,
                 )
@@ -230,6 +267,21 @@ class SystemReport:
                 f"| {hop.p99_ms:g} ms |"
                 for hop in self.routed_hops
             ]
+        if self.ladder:
+            lines += [
+                "",
+                "received → routed at each rate of the ladder (300 requests at each, before"
+                " everything else):",
+                "",
+                "| requests/s | requests | p50 | p99 | max | p99 ≤ 100 ms |",
+                "|---:|---:|---:|---:|---:|---|",
+            ]
+            lines += [
+                f"| {rung.rate:g} | {rung.routed.count:,} | {rung.routed.p50_ms:.1f} ms "
+                f"| {rung.routed.p99_ms:.1f} ms | {rung.routed.max_ms:.1f} ms "
+                f"| {'yes' if rung.met() else '**no**'} |"
+                for rung in self.ladder
+            ]
         counted = [p for p in self.phases if p.requests]
         if counted:
             parts = list(counted[0].cpu)
@@ -269,6 +321,12 @@ class SystemReport:
             )
         if self.routed_missing:
             notes.append(f"{self.routed_missing} request(s) never showed as routed")
+        for rung in self.ladder:
+            if rung.missing:
+                notes.append(
+                    f"at {rung.rate:g} requests/s (the ladder), {rung.missing} request(s) "
+                    "refused or never shown as routed"
+                )
         if self.lifecycle_duration:
             notes.append(
                 f"{self.lifecycle_count} lifecycles, each {self.lifecycle_duration.brief()} "
