@@ -3,13 +3,13 @@
 Starts its own PostgreSQL (or uses MLA_BENCH_POSTGRES_URL), the embedded broker and the four
 services as processes, then measures, in this order:
 
-0. the ladder: received → routed (as in 1) at rising rates (10, 25, 50 requests/s), to find
+1. the ladder: received → routed (as in 2) at rising rates (10, 25, 50 requests/s), to find
    the highest steady load at which this machine keeps its p99 within the target;
-1. received → routed visible in tracking: requests submitted at a steady rate (open loop),
+2. received → routed visible in tracking: requests submitted at a steady rate (open loop),
    each timed from intake's 201 to the moment tracking's live stream shows it routed;
-2. intake's sustained accepted requests/s: closed-loop clients submitting back to back
+3. intake's sustained accepted requests/s: closed-loop clients submitting back to back
    (while routing, tracking and notify consume what it publishes, as they would);
-3. full lifecycles: submitted, routed, executed by every office, closed, seen closed;
+4. full lifecycles: submitted, routed, executed by every office, closed, seen closed;
 5. event appends: the services' event store beside the `eventsourcing` library's recorder
    on the same PostgreSQL (the services are stopped by then);
 
@@ -37,7 +37,7 @@ from bench import append, hops, intake_load, lifecycle
 from bench.caseload import Caseload
 from bench.follow import ArchiveFollower, Follower, StreamFollower
 from bench.http_client import Pool
-from bench.intake_load import Sent, Submissions
+from bench.intake_load import LoadResult, Sent, Submissions
 from bench.load import generate
 from bench.machine import describe, pace, postgres_version
 from bench.measure import now
@@ -177,12 +177,11 @@ async def _routed_latency(
     after = {name: await hops.histograms(pool, operator) for name, pool in services.items()}
     report.routed_hops = hops.hops(before, after)
     phase.requests = len(result.accepted)
-    visible = [seen[s.request_id] - s.answered for s in result.accepted if s.request_id in seen]
+    visible, report.routed_missing = _routed(result, seen)
     report.open_loop_rate = rate
     report.open_loop_intake = Latencies.of([s.latency for s in result.accepted])
     report.routed_visible = Latencies.of(visible)
     report.routed_windows = _by_window(result.accepted, seen)
-    report.routed_missing = len(result.accepted) - len(visible) + sum(result.refused.values())
     print(f"  routed visible p50/p99: {report.routed_visible.brief()}", flush=True)
 
 
@@ -216,10 +215,16 @@ async def _ladder(
         seen = await _all_seen(follower, [s.request_id for s in result.accepted], ROUTED, 60)
         phase = sampler.end(f"{rate:g} requests/s, open loop (the ladder)", started)
         phase.requests = len(result.accepted)
-        visible = [seen[s.request_id] - s.answered for s in result.accepted if s.request_id in seen]
-        missing = len(result.accepted) - len(visible) + sum(result.refused.values())
+        visible, missing = _routed(result, seen)
         report.ladder.append(Rung(rate, Latencies.of(visible), missing))
         print(f"  routed visible p50/p99: {report.ladder[-1].routed.brief()}", flush=True)
+
+
+def _routed(result: LoadResult, seen: dict[str, float]) -> tuple[list[float], int]:
+    """Received → routed of each accepted request seen routed (from intake's answer), and
+    how many requests were refused or never seen routed."""
+    visible = [seen[s.request_id] - s.answered for s in result.accepted if s.request_id in seen]
+    return visible, len(result.accepted) - len(visible) + sum(result.refused.values())
 
 
 def _rates(text: str) -> list[float]:
