@@ -57,6 +57,13 @@ class Follower:
             self._waiters[(request_id, what)].append(future)
         return future
 
+    async def all_seen(self, request_ids: list[str], what: str, timeout: float) -> dict[str, float]:
+        """When `what` was first seen for each request (those seen within `timeout`)."""
+        futures = {request_id: self.wait(request_id, what) for request_id in request_ids}
+        if futures:
+            await asyncio.wait(futures.values(), timeout=timeout)
+        return {r: f.result() for r, f in futures.items() if f.done() and not f.cancelled()}
+
     async def _run(self) -> None:
         raise NotImplementedError
 

@@ -68,6 +68,12 @@ class LoadResult:
     def rate(self) -> float:
         return len(self.accepted) / self.seconds if self.seconds else 0.0
 
+    def routed(self, seen: dict[str, float]) -> tuple[list[float], int]:
+        """Received → routed of each accepted request in `seen` (when it was seen routed),
+        from intake's answer; and how many requests were refused or never seen routed."""
+        visible = [seen[s.request_id] - s.answered for s in self.accepted if s.request_id in seen]
+        return visible, len(self.accepted) - len(visible) + sum(self.refused.values())
+
 
 async def _submit(pool: Pool, submissions: Submissions, due: float, result: LoadResult) -> None:
     try:

@@ -33,17 +33,17 @@ from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import append, hops, intake_load, lifecycle
+from bench import append, hops, intake_load, ladder, lifecycle
 from bench.caseload import Caseload
 from bench.follow import ArchiveFollower, Follower, StreamFollower
 from bench.http_client import Pool
-from bench.intake_load import LoadResult, Sent, Submissions
+from bench.intake_load import Sent, Submissions
 from bench.load import generate
 from bench.machine import describe, pace, postgres_version
 from bench.measure import now
 from bench.resources import Sampler
 from bench.server import plain_url, postgres_server
-from bench.system_report import WINDOW_SECONDS, Latencies, Rung, SystemReport
+from bench.system_report import WINDOW_SECONDS, Latencies, SystemReport
 from bench.system_stack import HOST, Stack
 from bench.whereabouts import whereabouts
 from shared.events.catalogue import ROUTED
@@ -141,7 +141,7 @@ async def _measure(args: argparse.Namespace, stack: Stack, report: SystemReport)
     try:
         with _collector_held_off():
             services = {"intake": intake, "routing": routing, "tracking": tracking}
-            await _ladder(args, intake, submissions, follower, sampler, report)
+            await ladder.climb(args, intake, submissions, follower, sampler, report)
             await _routed_latency(args, services, operator, submissions, follower, sampler, report)
             await _sustained(args, stack, intake, submissions, follower, sampler, report, operator)
             await _lifecycles(args, stack, intake, routing, submissions, follower, sampler, report)
@@ -168,74 +168,21 @@ async def _routed_latency(
     intake = services["intake"]
     print(f"warming up, then {seconds:g} s at {rate:g} requests/s (open loop)...", flush=True)
     warm = await intake_load.open_loop(intake, submissions, rate=rate, seconds=args.warmup)
-    await _all_seen(follower, [s.request_id for s in warm.accepted], ROUTED, 60)
+    await follower.all_seen([s.request_id for s in warm.accepted], ROUTED, 60)
     before = {name: await hops.histograms(pool, operator) for name, pool in services.items()}
     started = sampler.begin()
     result = await intake_load.open_loop(intake, submissions, rate=rate, seconds=seconds)
-    seen = await _all_seen(follower, [s.request_id for s in result.accepted], ROUTED, 60)
+    seen = await follower.all_seen([s.request_id for s in result.accepted], ROUTED, 60)
     phase = sampler.end(f"{rate:g} requests/s, open loop", started)
     after = {name: await hops.histograms(pool, operator) for name, pool in services.items()}
     report.routed_hops = hops.hops(before, after)
     phase.requests = len(result.accepted)
-    visible, report.routed_missing = _routed(result, seen)
+    visible, report.routed_missing = result.routed(seen)
     report.open_loop_rate = rate
     report.open_loop_intake = Latencies.of([s.latency for s in result.accepted])
     report.routed_visible = Latencies.of(visible)
     report.routed_windows = _by_window(result.accepted, seen)
     print(f"  routed visible p50/p99: {report.routed_visible.brief()}", flush=True)
-
-
-async def _ladder(
-    args: argparse.Namespace,
-    intake: Pool,
-    submissions: Submissions,
-    follower: Follower,
-    sampler: Sampler,
-    report: SystemReport,
-) -> None:
-    """received → routed at each rate of `--ladder` in turn, rising: the load up to which
-    this machine keeps the target, for sizing it. Run first, after a warm-up, each rate after
-    a quiet pause: the embedded broker's fetches grow dearer with every message its log holds
-    (after the lifecycles, at 50 requests/s, it took 11 ms of CPU a request against 2.6 at
-    100 in the first phase), which Kafka's do not."""
-    if not args.ladder:
-        return
-    print(f"warming up, then the ladder: {args.ladder} requests/s...", flush=True)
-    warm = await intake_load.open_loop(
-        intake, submissions, rate=args.ladder[0], seconds=args.warmup
-    )
-    await _all_seen(follower, [s.request_id for s in warm.accepted], ROUTED, 60)
-    for rate in args.ladder:
-        await asyncio.sleep(2)
-        # As many requests at every rate, so that each p99 rests on as many.
-        seconds = args.ladder_requests / rate
-        print(f"{seconds:g} s at {rate:g} requests/s (the ladder)...", flush=True)
-        started = sampler.begin()
-        result = await intake_load.open_loop(intake, submissions, rate=rate, seconds=seconds)
-        seen = await _all_seen(follower, [s.request_id for s in result.accepted], ROUTED, 60)
-        phase = sampler.end(f"{rate:g} requests/s, open loop (the ladder)", started)
-        phase.requests = len(result.accepted)
-        visible, missing = _routed(result, seen)
-        report.ladder.append(Rung(rate, Latencies.of(visible), missing))
-        print(f"  routed visible p50/p99: {report.ladder[-1].routed.brief()}", flush=True)
-
-
-def _routed(result: LoadResult, seen: dict[str, float]) -> tuple[list[float], int]:
-    """Received → routed of each accepted request seen routed (from intake's answer), and
-    how many requests were refused or never seen routed."""
-    visible = [seen[s.request_id] - s.answered for s in result.accepted if s.request_id in seen]
-    return visible, len(result.accepted) - len(visible) + sum(result.refused.values())
-
-
-def _rates(text: str) -> list[float]:
-    """The ladder's rates from "10,25,50" (empty: none), each above 0, in rising order."""
-    try:
-        rates = [float(part) for part in text.split(",") if part.strip()]
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"rates separated by commas, not {text!r}") from exc
-    if any(rate <= 0 for rate in rates):
-        raise argparse.ArgumentTypeError(f"each rate above 0, not {text!r}")
-    return sorted(rates)
 
 
 def _by_window(accepted: list[Sent], seen: dict[str, float]) -> list[tuple[int, Latencies]]:
@@ -291,7 +238,7 @@ async def _sustained(
     started = sampler.begin()
     caught_up = time.perf_counter()
     accepted = [s.request_id for s in result.accepted]
-    seen = await _all_seen(follower, accepted, ROUTED, args.catch_up)
+    seen = await follower.all_seen(accepted, ROUTED, args.catch_up)
     report.downstream_catch_up_seconds = time.perf_counter() - caught_up
     sampler.end("catching up with the backlog", started)
     missing = [request_id for request_id in accepted if request_id not in seen]
@@ -349,16 +296,6 @@ async def _lifecycles(
     print(f"  {result.rate:,.1f} lifecycles/s", flush=True)
 
 
-async def _all_seen(
-    follower: Follower, request_ids: list[str], what: str, timeout: float
-) -> dict[str, float]:
-    """When tracking showed `what` for each request (those seen within `timeout`)."""
-    futures = {request_id: follower.wait(request_id, what) for request_id in request_ids}
-    if futures:
-        await asyncio.wait(futures.values(), timeout=timeout)
-    return {r: f.result() for r, f in futures.items() if f.done() and not f.cancelled()}
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.system", description=__doc__)
     parser.add_argument("--rate", type=float, default=100, help="open-loop requests/s")
@@ -376,7 +313,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--partitions", type=int, default=12)
     parser.add_argument(
         "--ladder",
-        type=_rates,
+        type=ladder.rates,
         default="10,25,50",
         help="first, received → routed at each of these rates (requests/s, separated by "
         "commas; empty: none)",
