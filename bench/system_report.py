@@ -120,18 +120,18 @@ class SystemReport:
                     return how, theirs[0] / seconds
         return None
 
+    def rungs(self) -> list[Rung]:
+        """received → routed at every rate it was measured at: the ladder's and the main one."""
+        if self.routed_visible is None:
+            return list(self.ladder)
+        return [*self.ladder, Rung(self.open_loop_rate, self.routed_visible, self.routed_missing)]
+
     def rates_tried(self) -> list[float]:
-        """Every rate received → routed was measured at: the main one and the ladder's."""
-        main = [self.open_loop_rate] if self.routed_visible else []
-        return sorted({*main, *(rung.rate for rung in self.ladder)})
+        return sorted({rung.rate for rung in self.rungs()})
 
     def highest_rate_met(self) -> float:
-        """The highest of those at which p99 stayed within the target; 0 for none."""
-        met = [rung.rate for rung in self.ladder if rung.met()]
-        main = self.routed_visible
-        if main and main.p99_ms <= TARGETS["routed_p99_ms"] and not self.routed_missing:
-            met.append(self.open_loop_rate)
-        return max(met, default=0.0)
+        """The highest rate at which p99 stayed within the target; 0 for none."""
+        return max((rung.rate for rung in self.rungs() if rung.met()), default=0.0)
 
     def table(self) -> list[str]:
         rows = [
