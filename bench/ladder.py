@@ -7,13 +7,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import intake_load
+from bench import steady
 from bench.follow import Follower
 from bench.http_client import Pool
 from bench.intake_load import Submissions
 from bench.resources import Sampler
 from bench.system_report import Latencies, Rung, SystemReport
-from shared.events.catalogue import ROUTED
 
 
 async def climb(
@@ -32,20 +31,21 @@ async def climb(
     if not args.ladder:
         return
     print(f"warming up, then the ladder: {args.ladder} requests/s...", flush=True)
-    warm = await intake_load.open_loop(
-        intake, submissions, rate=args.ladder[0], seconds=args.warmup
-    )
-    await follower.all_seen([s.request_id for s in warm.accepted], ROUTED, 60)
+    await steady.warm_up(intake, submissions, follower, rate=args.ladder[0], seconds=args.warmup)
     for rate in args.ladder:
         await asyncio.sleep(2)
         # As many requests at every rate, so that each p99 rests on as many.
         seconds = args.ladder_requests / rate
         print(f"{seconds:g} s at {rate:g} requests/s (the ladder)...", flush=True)
-        started = sampler.begin()
-        result = await intake_load.open_loop(intake, submissions, rate=rate, seconds=seconds)
-        seen = await follower.all_seen([s.request_id for s in result.accepted], ROUTED, 60)
-        phase = sampler.end(f"{rate:g} requests/s, open loop (the ladder)", started)
-        phase.requests = len(result.accepted)
+        result, seen = await steady.routed_at(
+            intake,
+            submissions,
+            follower,
+            sampler,
+            rate=rate,
+            seconds=seconds,
+            phase=f"{rate:g} requests/s, open loop (the ladder)",
+        )
         visible, missing = result.routed(seen)
         report.ladder.append(Rung(rate, Latencies.of(visible), missing))
         print(f"  routed visible p50/p99: {report.ladder[-1].routed.brief()}", flush=True)

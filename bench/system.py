@@ -33,7 +33,7 @@ from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import append, hops, intake_load, ladder, lifecycle
+from bench import append, hops, intake_load, ladder, lifecycle, steady
 from bench.caseload import Caseload
 from bench.follow import ArchiveFollower, Follower, StreamFollower
 from bench.http_client import Pool
@@ -167,16 +167,19 @@ async def _routed_latency(
     rate, seconds = args.rate, args.rate_seconds
     intake = services["intake"]
     print(f"warming up, then {seconds:g} s at {rate:g} requests/s (open loop)...", flush=True)
-    warm = await intake_load.open_loop(intake, submissions, rate=rate, seconds=args.warmup)
-    await follower.all_seen([s.request_id for s in warm.accepted], ROUTED, 60)
+    await steady.warm_up(intake, submissions, follower, rate=rate, seconds=args.warmup)
     before = {name: await hops.histograms(pool, operator) for name, pool in services.items()}
-    started = sampler.begin()
-    result = await intake_load.open_loop(intake, submissions, rate=rate, seconds=seconds)
-    seen = await follower.all_seen([s.request_id for s in result.accepted], ROUTED, 60)
-    phase = sampler.end(f"{rate:g} requests/s, open loop", started)
+    result, seen = await steady.routed_at(
+        intake,
+        submissions,
+        follower,
+        sampler,
+        rate=rate,
+        seconds=seconds,
+        phase=f"{rate:g} requests/s, open loop",
+    )
     after = {name: await hops.histograms(pool, operator) for name, pool in services.items()}
     report.routed_hops = hops.hops(before, after)
-    phase.requests = len(result.accepted)
     visible, report.routed_missing = result.routed(seen)
     report.open_loop_rate = rate
     report.open_loop_intake = Latencies.of([s.latency for s in result.accepted])
