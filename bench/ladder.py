@@ -8,11 +8,12 @@ import argparse
 import asyncio
 
 from bench import steady
+from bench.figures import Latencies, Rung
 from bench.follow import Follower
 from bench.http_client import Pool
 from bench.intake_load import Submissions
 from bench.resources import Sampler
-from bench.system_report import Latencies, Rung, SystemReport
+from bench.system_report import SystemReport
 
 
 async def climb(

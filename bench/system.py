@@ -10,7 +10,9 @@ services as processes, then measures, in this order:
 3. intake's sustained accepted requests/s: closed-loop clients submitting back to back
    (while routing, tracking and notify consume what it publishes, as they would);
 4. full lifecycles: submitted, routed, executed by every office, closed, seen closed;
-5. event appends: the services' event store beside the `eventsourcing` library's recorder
+5. intake alone: closed-loop clients with routing, tracking and notify paused (intake's own
+   ceiling), then the time those take to work off what it took in (theirs);
+6. event appends: the services' event store beside the `eventsourcing` library's recorder
    on the same PostgreSQL (the services are stopped by then);
 
 and throughout, the resident memory of each service and the CPU of every part. The
@@ -33,8 +35,9 @@ from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import append, hops, intake_load, ladder, lifecycle, steady
+from bench import alone, append, hops, intake_load, ladder, lifecycle, steady
 from bench.caseload import Caseload
+from bench.figures import WINDOW_SECONDS, Latencies
 from bench.follow import ArchiveFollower, Follower, StreamFollower
 from bench.http_client import Pool
 from bench.intake_load import Sent, Submissions
@@ -43,7 +46,7 @@ from bench.machine import describe, pace, postgres_version
 from bench.measure import now
 from bench.resources import Sampler
 from bench.server import plain_url, postgres_server
-from bench.system_report import WINDOW_SECONDS, Latencies, SystemReport
+from bench.system_report import SystemReport
 from bench.system_stack import HOST, Stack
 from bench.whereabouts import whereabouts
 from shared.events.catalogue import ROUTED
@@ -145,6 +148,7 @@ async def _measure(args: argparse.Namespace, stack: Stack, report: SystemReport)
             await _routed_latency(args, services, operator, submissions, follower, sampler, report)
             await _sustained(args, stack, intake, submissions, follower, sampler, report, operator)
             await _lifecycles(args, stack, intake, routing, submissions, follower, sampler, report)
+            await alone.measure(args, stack, intake, submissions, follower, sampler, report)
     finally:
         await follower.stop()
         intake.close()
@@ -311,6 +315,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--lifecycles", type=int, default=500)
     parser.add_argument("--lifecycle-concurrency", type=int, default=50)
+    parser.add_argument(
+        "--alone-seconds",
+        type=float,
+        default=20,
+        help="intake alone, the other services paused, after the lifecycles (0: skip)",
+    )
     parser.add_argument("--append-events", type=int, default=10_000, help="0: skip")
     parser.add_argument("--append-writers", type=int, default=8)
     parser.add_argument("--partitions", type=int, default=12)

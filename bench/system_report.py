@@ -6,69 +6,17 @@ from __future__ import annotations
 
 import json
 import re
-import statistics
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.figures import TARGETS, WINDOW_SECONDS, Backlog, Latencies, Rung
 from bench.hops import Hop
 from bench.resources import Phase
 
 BEGIN, END = "<!-- bench.system results: begin -->", "<!-- bench.system results: end -->"
 MB = 1024 * 1024
-TARGETS = {
-    "intake_rate": 1000.0,
-    "routed_p99_ms": 100.0,
-    "append_ratio": 2.0,
-    "rss_mb": 150.0,
-}
-
-
-def percentile(values: list[float], share: float) -> float:
-    """The nearest-rank percentile (`share` in 0..1); 0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
-
-
-# The width of the windows in which received → routed is also reported.
-WINDOW_SECONDS = 5
-
-
-@dataclass
-class Latencies:
-    count: int
-    p50_ms: float
-    p99_ms: float
-    max_ms: float
-    mean_ms: float
-
-    @classmethod
-    def of(cls, seconds: list[float]) -> Latencies:
-        return cls(
-            count=len(seconds),
-            p50_ms=percentile(seconds, 0.50) * 1000,
-            p99_ms=percentile(seconds, 0.99) * 1000,
-            max_ms=max(seconds, default=0.0) * 1000,
-            mean_ms=statistics.fmean(seconds) * 1000 if seconds else 0.0,
-        )
-
-    def brief(self) -> str:
-        return f"{self.p50_ms:.1f} / {self.p99_ms:.1f} ms"
-
-
-@dataclass
-class Rung:
-    """received → routed at one rate of the ladder."""
-
-    rate: float
-    routed: Latencies
-    missing: int  # accepted but never seen routed, and refused
-
-    def met(self) -> bool:
-        return self.routed.p99_ms <= TARGETS["routed_p99_ms"] and not self.missing
 
 
 @dataclass
@@ -82,6 +30,11 @@ class SystemReport:
     intake_refused: dict[int, int] = field(default_factory=dict)
     intake_broken: int = 0
     downstream_catch_up_seconds: float = 0.0
+    # intake with the machine to itself (routing, tracking and notify paused), and how the
+    # others then worked off what it took in (bench/alone.py).
+    intake_alone_rate: float = 0.0
+    intake_alone_latency: Latencies | None = None
+    alone_backlog: Backlog | None = None
     # How many submissions intake stored together in a batch, on average, under the closed
     # loop (its metric `mla_group_commit_calls_per_batch`); 0 when not read.
     submissions_per_batch: float = 0.0
@@ -148,6 +101,33 @@ class SystemReport:
             rows.append(
                 _row(
                     "intake: latency p50 / p99 at that load", self.intake_latency.brief(), "", None
+                )
+            )
+        if self.intake_alone_latency:
+            rows += [
+                _row(
+                    "intake alone, routing, tracking and notify paused: accepted requests/s "
+                    f"({self.settings.get('intake alone', '')})",
+                    f"{self.intake_alone_rate:,.0f}",
+                    "",
+                    None,
+                ),
+                _row(
+                    "intake alone: latency p50 / p99 at that load",
+                    self.intake_alone_latency.brief(),
+                    "",
+                    None,
+                ),
+            ]
+        if self.alone_backlog:
+            rows.append(
+                _row(
+                    "then, with the machine to themselves, routing and tracking worked off what "
+                    f"it took in ({self.alone_backlog.requests:,} requests in "
+                    f"{self.alone_backlog.seconds:.1f} s): requests/s routed",
+                    f"{self.alone_backlog.rate():,.0f}",
+                    "",
+                    None,
                 )
             )
         if self.routed_visible:
@@ -321,6 +301,11 @@ class SystemReport:
             )
         if self.routed_missing:
             notes.append(f"{self.routed_missing} request(s) never showed as routed")
+        if self.alone_backlog and self.alone_backlog.missing:
+            notes.append(
+                f"of what intake took in alone, {self.alone_backlog.missing} request(s) never "
+                f"showed as routed within {self.alone_backlog.seconds:.0f} s"
+            )
         for rung in self.ladder:
             if rung.missing:
                 notes.append(

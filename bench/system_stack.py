@@ -6,12 +6,14 @@ production settings except for what a load test must change (named in `env_for`)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -152,6 +154,19 @@ class Stack:
         if self.broker is not None and self.broker._process is not None:
             found["broker"] = self.broker._process.pid
         return found
+
+    @contextlib.contextmanager
+    def paused(self, names: Iterable[str]) -> Iterator[None]:
+        """The named services stopped where they stand (SIGSTOP: no CPU, their connections
+        and consumer-group memberships kept) for the block, then let go on (SIGCONT)."""
+        held = [self.processes[name] for name in names]
+        for process in held:
+            process.send_signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            for process in held:
+                process.send_signal(signal.SIGCONT)
 
     def stop(self) -> None:
         for process in self.processes.values():

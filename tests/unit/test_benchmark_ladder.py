@@ -3,7 +3,8 @@ target: the ladder of rates it tries after the lifecycles (bench/system_report.p
 
 from __future__ import annotations
 
-from bench.system_report import Latencies, Rung, SystemReport
+from bench.figures import Latencies, Rung
+from bench.system_report import SystemReport
 
 
 def _latencies(p99_ms: float) -> Latencies:

@@ -1,0 +1,75 @@
+"""intake alone: the most it accepts with the machine to itself, routing, tracking and notify
+paused; then how fast those work off what it took in meanwhile (change 56 of
+docs/benchmarks/system.md).
+
+The sustained phase measures the system: every request intake accepts is routed, tracked and
+notified on the same two cores. This one tells the parts apart: intake's own ceiling (what
+one instance takes in when the consumers run elsewhere, for sizing it) and the consumers'
+(the requests a second they route and track with the machine to themselves), whose sum of
+costs is what the sustained rate is made of.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from bench import intake_load
+from bench.figures import Backlog, Latencies
+from bench.follow import Follower
+from bench.http_client import Pool
+from bench.intake_load import Submissions
+from bench.resources import Sampler
+from bench.system_report import SystemReport
+from bench.system_stack import Stack
+from shared.events.catalogue import ROUTED
+
+PAUSED = ("routing", "tracking", "notify")
+
+
+async def measure(
+    args: argparse.Namespace,
+    stack: Stack,
+    intake: Pool,
+    submissions: Submissions,
+    follower: Follower,
+    sampler: Sampler,
+    report: SystemReport,
+) -> None:
+    if not args.alone_seconds:
+        return
+    connections, seconds = args.connections, args.alone_seconds
+    print(
+        f"intake alone ({', '.join(PAUSED)} paused): {connections} clients back to back, "
+        f"{args.warmup:g} s warm-up + {seconds:g} s...",
+        flush=True,
+    )
+    with stack.paused(PAUSED):
+        warm = await intake_load.closed_loop(
+            intake, submissions, connections=connections, seconds=args.warmup, warmup=0
+        )
+        started = sampler.begin()
+        result = await intake_load.closed_loop(
+            intake, submissions, connections=connections, seconds=seconds, warmup=0
+        )
+        # Counted per request: nothing else of the system ran meanwhile.
+        phase = sampler.end(f"intake alone, {connections} clients (the others paused)", started)
+        phase.requests = len(result.accepted)
+    report.intake_alone_rate = result.rate
+    report.intake_alone_latency = Latencies.of([s.latency for s in result.accepted])
+    report.settings["intake alone"] = f"{connections} clients, {seconds:g} s"
+    print(
+        f"  {result.rate:,.0f} accepted/s, p50/p99 {report.intake_alone_latency.brief()}",
+        flush=True,
+    )
+    # Nothing of it was routed while they were paused: all of it is theirs to work off now.
+    backlog = [s.request_id for s in (*warm.accepted, *result.accepted)]
+    print(f"  routing and tracking working off its {len(backlog):,} requests...", flush=True)
+    started = sampler.begin()
+    clock = time.perf_counter()
+    seen = await follower.all_seen(backlog, ROUTED, args.catch_up)
+    report.alone_backlog = Backlog(
+        requests=len(backlog), seconds=time.perf_counter() - clock, missing=len(backlog) - len(seen)
+    )
+    sampler.end("working off what intake took in alone", started).requests = len(seen)
+    print(f"  {report.alone_backlog.rate():,.0f} routed/s", flush=True)
