@@ -16,7 +16,9 @@ in, as Prometheus keeps them.
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from dataclasses import dataclass, field
 
 from bench.http_client import Pool, request_bytes
@@ -43,6 +45,7 @@ HOPS = (
 HOP_METRICS = frozenset(name for _, name, _, _ in HOPS)
 _SAMPLE = re.compile(r"^(\w+?)_(bucket|sum|count)(?:\{(.*)\})? (\S+)$")
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
+_LAG = re.compile(r"^mla_consumer_lag_messages\{[^}]*\} (\S+)$", re.M)
 
 
 @dataclass
@@ -87,6 +90,32 @@ async def histograms(pool: Pool, token: str, names: frozenset[str] = HOP_METRICS
         else:
             reading.count = value
     return found
+
+
+async def lag(pool: Pool, token: str) -> float:
+    """The messages a service's consumer has not handled yet in the partitions it holds (its
+    gauge `mla_consumer_lag_messages`, set once a second, at each offset commit)."""
+    answer = await pool.call(request_bytes("GET", HOST, "/metrics", token))
+    if answer.status != 200:
+        raise RuntimeError(f"/metrics answered {answer.status} to the operator")
+    return sum(float(value) for value in _LAG.findall(answer.body.decode()))
+
+
+async def settled(pools: list[Pool], token: str, within: float) -> float:
+    """Seconds until none of these services' consumers has anything left to handle, for
+    longer than the gauge takes to be set again (at most `within`)."""
+    started = time.perf_counter()
+    quiet_since: float | None = None
+    while (now := time.perf_counter()) - started < within:
+        lags = [await lag(pool, token) for pool in pools]
+        if any(lags):
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since > 1.2:
+            return quiet_since - started
+        await asyncio.sleep(0.2)
+    return time.perf_counter() - started
 
 
 def hops(before: dict[str, Histograms], after: dict[str, Histograms]) -> list[Hop]:

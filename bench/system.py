@@ -257,7 +257,19 @@ async def _sustained(
         print(f"  {len(missing)} never showed as routed; the first:", flush=True)
         for request_id, where in report.catch_up_whereabouts.items():
             print(f"    {request_id}: {where}", flush=True)
-    await asyncio.sleep(2)  # notify and intake's own consumer finish their share
+    # intake's own consumer (routing's facts, which a closure needs) and notify's work off
+    # their share too: the lifecycles after it start once neither has anything left.
+    notify = Pool(HOST, stack.ports["notify"])
+    try:
+        report.consumers_settled_seconds = await hops.settled(
+            [intake, notify], operator, args.catch_up
+        )
+    finally:
+        notify.close()
+    print(
+        f"  intake's and notify's consumers done {report.consumers_settled_seconds:.1f} s later",
+        flush=True,
+    )
 
 
 async def _submission_batches(intake: Pool, token: str) -> tuple[float, float]:

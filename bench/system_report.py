@@ -30,6 +30,8 @@ class SystemReport:
     intake_refused: dict[int, int] = field(default_factory=dict)
     intake_broken: int = 0
     downstream_catch_up_seconds: float = 0.0
+    # After that, until intake's and notify's consumers had nothing left to handle.
+    consumers_settled_seconds: float = 0.0
     # intake with the machine to itself (routing, tracking and notify paused), and how the
     # others then worked off what it took in (bench/alone.py).
     intake_alone_rate: float = 0.0
@@ -292,7 +294,8 @@ class SystemReport:
         elif self.downstream_catch_up_seconds:
             notes.append(
                 "after the sustained load, routing and tracking caught up with its backlog in "
-                f"{self.downstream_catch_up_seconds:.0f} s"
+                f"{self.downstream_catch_up_seconds:.0f} s, intake's and notify's consumers "
+                f"{self.consumers_settled_seconds:.1f} s after them"
             )
         if self.submissions_per_batch:
             notes.append(
