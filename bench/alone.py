@@ -11,31 +11,18 @@ costs is what the sustained rate is made of.
 
 from __future__ import annotations
 
-import argparse
 import time
 
 from bench import intake_load
 from bench.figures import Backlog, Latencies
-from bench.follow import Follower
-from bench.http_client import Pool
-from bench.intake_load import Submissions
-from bench.resources import Sampler
-from bench.system_report import SystemReport
-from bench.system_stack import Stack
+from bench.run import Run
 from shared.events.catalogue import ROUTED
 
 PAUSED = ("routing", "tracking", "notify")
 
 
-async def measure(
-    args: argparse.Namespace,
-    stack: Stack,
-    intake: Pool,
-    submissions: Submissions,
-    follower: Follower,
-    sampler: Sampler,
-    report: SystemReport,
-) -> None:
+async def measure(run: Run) -> None:
+    args, report, sampler = run.args, run.report, run.sampler
     if not args.alone_seconds:
         return
     connections, seconds = args.connections, args.alone_seconds
@@ -44,13 +31,13 @@ async def measure(
         f"{args.warmup:g} s warm-up + {seconds:g} s...",
         flush=True,
     )
-    with stack.paused(PAUSED):
+    with run.stack.paused(PAUSED):
         warm = await intake_load.closed_loop(
-            intake, submissions, connections=connections, seconds=args.warmup, warmup=0
+            run.intake, run.submissions, connections=connections, seconds=args.warmup, warmup=0
         )
         started = sampler.begin()
         result = await intake_load.closed_loop(
-            intake, submissions, connections=connections, seconds=seconds, warmup=0
+            run.intake, run.submissions, connections=connections, seconds=seconds, warmup=0
         )
         # Counted per request: nothing else of the system ran meanwhile.
         phase = sampler.end(f"intake alone, {connections} clients (the others paused)", started)
@@ -67,7 +54,7 @@ async def measure(
     print(f"  routing and tracking working off its {len(backlog):,} requests...", flush=True)
     started = sampler.begin()
     clock = time.perf_counter()
-    seen = await follower.all_seen(backlog, ROUTED, args.catch_up)
+    seen = await run.follower.all_seen(backlog, ROUTED, args.catch_up)
     report.alone_backlog = Backlog(
         requests=len(backlog), seconds=time.perf_counter() - clock, missing=len(backlog) - len(seen)
     )

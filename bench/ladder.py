@@ -9,43 +9,27 @@ import asyncio
 
 from bench import steady
 from bench.figures import Latencies, Rung
-from bench.follow import Follower
-from bench.http_client import Pool
-from bench.intake_load import Submissions
-from bench.resources import Sampler
-from bench.system_report import SystemReport
+from bench.run import Run
 
 
-async def climb(
-    args: argparse.Namespace,
-    intake: Pool,
-    submissions: Submissions,
-    follower: Follower,
-    sampler: Sampler,
-    report: SystemReport,
-) -> None:
+async def climb(run: Run) -> None:
     """received → routed at each rate of `--ladder` in turn, rising: the load up to which
     this machine keeps the target, for sizing it. Run first, after a warm-up, each rate after
     a quiet pause: the embedded broker's fetches grow dearer with every message its log holds
     (after the lifecycles, at 50 requests/s, it took 11 ms of CPU a request against 2.6 at
     100 in the first phase), which Kafka's do not."""
-    if not args.ladder:
+    rates, report = run.args.ladder, run.report
+    if not rates:
         return
-    print(f"warming up, then the ladder: {args.ladder} requests/s...", flush=True)
-    await steady.warm_up(intake, submissions, follower, rate=args.ladder[0], seconds=args.warmup)
-    for rate in args.ladder:
+    print(f"warming up, then the ladder: {rates} requests/s...", flush=True)
+    await steady.warm_up(run, rate=rates[0], seconds=run.args.warmup)
+    for rate in rates:
         await asyncio.sleep(2)
         # As many requests at every rate, so that each p99 rests on as many.
-        seconds = args.ladder_requests / rate
+        seconds = run.args.ladder_requests / rate
         print(f"{seconds:g} s at {rate:g} requests/s (the ladder)...", flush=True)
         result, seen = await steady.routed_at(
-            intake,
-            submissions,
-            follower,
-            sampler,
-            rate=rate,
-            seconds=seconds,
-            phase=f"{rate:g} requests/s, open loop (the ladder)",
+            run, rate=rate, seconds=seconds, phase=f"{rate:g} requests/s, open loop (the ladder)"
         )
         visible, missing = result.routed(seen)
         report.ladder.append(Rung(rate, Latencies.of(visible), missing))

@@ -5,41 +5,32 @@ bench/ladder.py)."""
 from __future__ import annotations
 
 from bench import intake_load
-from bench.follow import Follower
-from bench.http_client import Pool
-from bench.intake_load import LoadResult, Submissions
-from bench.resources import Sampler
+from bench.intake_load import LoadResult
+from bench.run import Run
 from shared.events.catalogue import ROUTED
 
 # The longest wait, after the last submission, for tracking to show them all routed.
 ROUTED_WITHIN_SECONDS = 60
 
 
-async def warm_up(
-    intake: Pool, submissions: Submissions, follower: Follower, *, rate: float, seconds: float
-) -> None:
+async def warm_up(run: Run, *, rate: float, seconds: float) -> None:
     """Submissions at `rate` for `seconds`, untimed, until tracking shows them routed."""
-    warm = await intake_load.open_loop(intake, submissions, rate=rate, seconds=seconds)
-    await follower.all_seen([s.request_id for s in warm.accepted], ROUTED, ROUTED_WITHIN_SECONDS)
+    warm = await intake_load.open_loop(run.intake, run.submissions, rate=rate, seconds=seconds)
+    await run.follower.all_seen(
+        [s.request_id for s in warm.accepted], ROUTED, ROUTED_WITHIN_SECONDS
+    )
 
 
 async def routed_at(
-    intake: Pool,
-    submissions: Submissions,
-    follower: Follower,
-    sampler: Sampler,
-    *,
-    rate: float,
-    seconds: float,
-    phase: str,
+    run: Run, *, rate: float, seconds: float, phase: str
 ) -> tuple[LoadResult, dict[str, float]]:
     """Submissions at `rate` for `seconds`, a phase of the sampler (its CPU counted over the
     requests accepted) until tracking shows them routed: the load's result, and when tracking
     showed each routed."""
-    started = sampler.begin()
-    result = await intake_load.open_loop(intake, submissions, rate=rate, seconds=seconds)
-    seen = await follower.all_seen(
+    started = run.sampler.begin()
+    result = await intake_load.open_loop(run.intake, run.submissions, rate=rate, seconds=seconds)
+    seen = await run.follower.all_seen(
         [s.request_id for s in result.accepted], ROUTED, ROUTED_WITHIN_SECONDS
     )
-    sampler.end(phase, started).requests = len(result.accepted)
+    run.sampler.end(phase, started).requests = len(result.accepted)
     return result, seen

@@ -45,6 +45,7 @@ from bench.load import generate
 from bench.machine import describe, pace, postgres_version
 from bench.measure import now
 from bench.resources import Sampler
+from bench.run import Run
 from bench.server import plain_url, postgres_server
 from bench.system_report import SystemReport
 from bench.system_stack import HOST, Stack
@@ -141,14 +142,16 @@ async def _measure(args: argparse.Namespace, stack: Stack, report: SystemReport)
     else:
         follower = ArchiveFollower(plain_url(stack.database_urls["tracking"]))
     await follower.start()
+    run = Run(
+        args, stack, intake, routing, tracking, operator, submissions, follower, sampler, report
+    )
     try:
         with _collector_held_off():
-            services = {"intake": intake, "routing": routing, "tracking": tracking}
-            await ladder.climb(args, intake, submissions, follower, sampler, report)
-            await _routed_latency(args, services, operator, submissions, follower, sampler, report)
-            await _sustained(args, stack, intake, submissions, follower, sampler, report, operator)
-            await _lifecycles(args, stack, intake, routing, submissions, follower, sampler, report)
-            await alone.measure(args, stack, intake, submissions, follower, sampler, report)
+            await ladder.climb(run)
+            await _routed_latency(run)
+            await _sustained(run)
+            await _lifecycles(run)
+            await alone.measure(run)
     finally:
         await follower.stop()
         intake.close()
@@ -159,28 +162,14 @@ async def _measure(args: argparse.Namespace, stack: Stack, report: SystemReport)
     report.phases = sampler.phases
 
 
-async def _routed_latency(
-    args: argparse.Namespace,
-    services: dict[str, Pool],
-    operator: str,
-    submissions: Submissions,
-    follower: Follower,
-    sampler: Sampler,
-    report: SystemReport,
-) -> None:
-    rate, seconds = args.rate, args.rate_seconds
-    intake = services["intake"]
+async def _routed_latency(run: Run) -> None:
+    rate, seconds, report, operator = run.args.rate, run.args.rate_seconds, run.report, run.operator
+    services = {"intake": run.intake, "routing": run.routing, "tracking": run.tracking}
     print(f"warming up, then {seconds:g} s at {rate:g} requests/s (open loop)...", flush=True)
-    await steady.warm_up(intake, submissions, follower, rate=rate, seconds=args.warmup)
+    await steady.warm_up(run, rate=rate, seconds=run.args.warmup)
     before = {name: await hops.histograms(pool, operator) for name, pool in services.items()}
     result, seen = await steady.routed_at(
-        intake,
-        submissions,
-        follower,
-        sampler,
-        rate=rate,
-        seconds=seconds,
-        phase=f"{rate:g} requests/s, open loop",
+        run, rate=rate, seconds=seconds, phase=f"{rate:g} requests/s, open loop"
     )
     after = {name: await hops.histograms(pool, operator) for name, pool in services.items()}
     report.routed_hops = hops.hops(before, after)
@@ -205,25 +194,17 @@ def _by_window(accepted: list[Sent], seen: dict[str, float]) -> list[tuple[int, 
     return [(start, Latencies.of(windows[start])) for start in sorted(windows)]
 
 
-async def _sustained(
-    args: argparse.Namespace,
-    stack: Stack,
-    intake: Pool,
-    submissions: Submissions,
-    follower: Follower,
-    sampler: Sampler,
-    report: SystemReport,
-    operator: str,
-) -> None:
+async def _sustained(run: Run) -> None:
+    args, sampler, report = run.args, run.sampler, run.report
     connections, seconds = args.connections, args.seconds
-    batches_before = await _submission_batches(intake, operator)
+    batches_before = await _submission_batches(run.intake, run.operator)
     print(
         f"intake: {connections} clients back to back, {args.warmup:g} s warm-up + {seconds:g} s...",
         flush=True,
     )
     started = sampler.begin()
     result = await intake_load.closed_loop(
-        intake, submissions, connections=connections, seconds=seconds, warmup=args.warmup
+        run.intake, run.submissions, connections=connections, seconds=seconds, warmup=args.warmup
     )
     # Not counted per request: the services go on consuming what intake took in after it.
     sampler.end(f"intake, {connections} clients back to back", started)
@@ -235,7 +216,7 @@ async def _sustained(
     batches, submitted = (
         after - before
         for after, before in zip(
-            await _submission_batches(intake, operator), batches_before, strict=True
+            await _submission_batches(run.intake, run.operator), batches_before, strict=True
         )
     )
     report.submissions_per_batch = submitted / batches if batches else 0.0
@@ -245,7 +226,7 @@ async def _sustained(
     started = sampler.begin()
     caught_up = time.perf_counter()
     accepted = [s.request_id for s in result.accepted]
-    seen = await follower.all_seen(accepted, ROUTED, args.catch_up)
+    seen = await run.follower.all_seen(accepted, ROUTED, args.catch_up)
     report.downstream_catch_up_seconds = time.perf_counter() - caught_up
     sampler.end("catching up with the backlog", started)
     missing = [request_id for request_id in accepted if request_id not in seen]
@@ -253,16 +234,16 @@ async def _sustained(
         # Looked up while the stack still runs: how far each got is what tells a lost event
         # from a slow one.
         report.catch_up_missing = len(missing)
-        report.catch_up_whereabouts = await whereabouts(stack.database_urls, missing[:5])
+        report.catch_up_whereabouts = await whereabouts(run.stack.database_urls, missing[:5])
         print(f"  {len(missing)} never showed as routed; the first:", flush=True)
         for request_id, where in report.catch_up_whereabouts.items():
             print(f"    {request_id}: {where}", flush=True)
     # intake's own consumer (routing's facts, which a closure needs) and notify's work off
     # their share too: the lifecycles after it start once neither has anything left.
-    notify = Pool(HOST, stack.ports["notify"])
+    notify = Pool(HOST, run.stack.ports["notify"])
     try:
         report.consumers_settled_seconds = await hops.settled(
-            [intake, notify], operator, args.catch_up
+            [run.intake, notify], run.operator, args.catch_up
         )
     finally:
         notify.close()
@@ -280,32 +261,22 @@ async def _submission_batches(intake: Pool, token: str) -> tuple[float, float]:
     return batches.count, batches.sum
 
 
-async def _lifecycles(
-    args: argparse.Namespace,
-    stack: Stack,
-    intake: Pool,
-    routing: Pool,
-    submissions: Submissions,
-    follower: Follower,
-    sampler: Sampler,
-    report: SystemReport,
-) -> None:
-    count, concurrency = args.lifecycles, args.lifecycle_concurrency
+async def _lifecycles(run: Run) -> None:
+    count, concurrency, report = run.args.lifecycles, run.args.lifecycle_concurrency, run.report
     print(f"{count} full lifecycles, {concurrency} at a time...", flush=True)
     offices: dict[str, str] = {}
 
     def office(office_id: str) -> str:
         if office_id not in offices:
-            offices[office_id] = stack.token(office_id, office_id=office_id)
+            offices[office_id] = run.stack.token(office_id, office_id=office_id)
         return offices[office_id]
 
-    operator = stack.token("bench-operator", roles=["operator"])
-    parties = lifecycle.Parties(intake, routing, HOST, operator, office)
-    started = sampler.begin()
+    parties = lifecycle.Parties(run.intake, run.routing, HOST, run.operator, office)
+    started = run.sampler.begin()
     result = await lifecycle.run(
-        parties, submissions, follower, lifecycles=count, concurrency=concurrency
+        parties, run.submissions, run.follower, lifecycles=count, concurrency=concurrency
     )
-    sampler.end(f"full lifecycles, {concurrency} at a time", started)
+    run.sampler.end(f"full lifecycles, {concurrency} at a time", started)
     report.settings["lifecycle"] = f"{count} lifecycles, {concurrency} at a time"
     report.lifecycle_rate = result.rate
     report.lifecycle_count = len(result.durations)
