@@ -1,7 +1,8 @@
 """Benchmark of the whole system on one machine: `python -m bench.system` (`make bench`).
 
-Starts its own PostgreSQL (or uses MLA_BENCH_POSTGRES_URL), the embedded broker and the four
-services as processes, then measures, in this order:
+Starts its own PostgreSQL (or uses MLA_BENCH_POSTGRES_URL), the embedded broker (or runs on the
+Kafka MLA_BENCH_KAFKA_BOOTSTRAP_SERVERS names, bench/system_stack.py) and the four services as
+processes, then measures, in this order:
 
 1. the ladder: received → routed (as in 2) at rising rates (10, 25, 50 requests/s), to find
    the highest steady load at which this machine keeps its p99 within the target;
@@ -91,6 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         report.machine = describe(asyncio.run(postgres_version(plain_url(server))))
         report.machine["load average (1, 5, 15 min)"] += f" at the end; {load_before} before"
         report.machine |= idle_pace
+        report.machine["broker"] = (
+            f"Kafka at {stack.kafka}, topic {stack.topic}"
+            if stack.kafka
+            else "the embedded one (Tansu, in memory)"
+        )
     report.print()
     if args.output:
         report.write(Path(args.output))

@@ -1,6 +1,12 @@
 """The whole system as the benchmark runs it: the embedded broker, a database per service and
 the key vault on the benchmark's PostgreSQL, and the four services as processes, with their
 production settings except for what a load test must change (named in `env_for`).
+
+`MLA_BENCH_KAFKA_BOOTSTRAP_SERVERS` names a Kafka to run on instead of the embedded broker
+(reached in the clear; a cluster set aside for the benchmark, never one in service). Kafka
+keeps what it was sent, so each run there has a topic and consumer groups of its own
+(`mla.request-lifecycle.bench-<run>`, `mla-bench-<run>-<service>`): nothing of an earlier
+run is read again, and nothing is deleted.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -33,6 +40,8 @@ from shared.personal_data.postgres_vault import MIGRATIONS as VAULT_MIGRATIONS
 from shared.settings import LIFECYCLE_TOPIC
 
 SERVICES = ("intake", "routing", "tracking", "notify")
+KAFKA_VARIABLE = "MLA_BENCH_KAFKA_BOOTSTRAP_SERVERS"
+KAFKA_FETCH_MAX_WAIT_MS = "500"  # as deploy/ sets it for Kafka (deploy/README.md)
 SEALING = ("intake", "tracking")  # the services that hold the vault and the master key
 HOST = "127.0.0.1"
 # Far above anything the generator sends: the limiter still runs on every call (its cost is
@@ -50,6 +59,9 @@ class Stack:
     ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     broker: EmbeddedBroker | None = None
+    # A Kafka's bootstrap servers to run on instead of the embedded broker (see above).
+    kafka: str | None = field(default_factory=lambda: os.environ.get(KAFKA_VARIABLE) or None)
+    run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     database_urls: dict[str, str] = field(default_factory=dict)
     postgres_pid: int | None = None
 
@@ -57,15 +69,28 @@ class Stack:
     def key_file(self) -> Path:
         return self.workdir / "auth-shared.key"
 
+    @property
+    def bootstrap_servers(self) -> str:
+        if self.kafka:
+            return self.kafka
+        assert self.broker is not None, "the embedded broker is started by start()"
+        return self.broker.bootstrap_servers
+
+    @property
+    def topic(self) -> str:
+        """The embedded broker starts empty; on a Kafka, a topic of this run's own."""
+        return f"{LIFECYCLE_TOPIC}.bench-{self.run}" if self.kafka else LIFECYCLE_TOPIC
+
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.broker = EmbeddedBroker(free_port(), log_file=self.workdir / "broker.log")
-        self.broker.start()
+        if not self.kafka:
+            self.broker = EmbeddedBroker(free_port(), log_file=self.workdir / "broker.log")
+            self.broker.start()
         for name in (*SERVICES, "vault"):
             self.database_urls[name] = empty_database(self.server_url, f"mla_bench_{name}")
             folder = VAULT_MIGRATIONS if name == "vault" else ServiceSpec(name).migrations
             migrate(self.database_urls[name], folder)
-        create_topics(self.broker.bootstrap_servers, self.partitions, LIFECYCLE_TOPIC)
+        create_topics(self.bootstrap_servers, self.partitions, self.topic)
         create_shared_key(self.key_file)
         ensure_master_key(self.workdir / "personal-data.key")
         self.postgres_pid = asyncio.run(_postmaster_pid(self.server_url))
@@ -76,11 +101,10 @@ class Stack:
         self._wait_ready()
 
     def env_for(self, name: str) -> dict[str, str]:
-        assert self.broker is not None
         settings = {
             "DATABASE_URL": self.database_urls[name],
-            "KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap_servers,
-            "TOPIC": LIFECYCLE_TOPIC,
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "TOPIC": self.topic,
             "TOPIC_PARTITIONS": str(self.partitions),
             "PORT": str(self.ports[name]),
             "AUTH_SHARED_KEY_FILE": str(self.key_file),
@@ -91,6 +115,10 @@ class Stack:
             "RATE_LIMIT_PER_ADDRESS_PER_SECOND": UNLIMITED,
             "RATE_LIMIT_PER_ADDRESS_BURST": UNLIMITED,
         }
+        if self.kafka:
+            # And deploy/'s fetch wait: Kafka answers a fetch as soon as a message arrives.
+            settings["CONSUMER_GROUP"] = f"mla-bench-{self.run}-{name}"
+            settings["CONSUMER_FETCH_MAX_WAIT_MS"] = KAFKA_FETCH_MAX_WAIT_MS
         if name in SEALING:
             settings |= {
                 "VAULT_DATABASE_URL": self.database_urls["vault"],
