@@ -27,8 +27,12 @@ async def test_the_record_says_how_fast_a_core_and_a_commit_were(pg_server: str)
         figures["PostgreSQL (idle, before the run)"],
     ).groups()  # type: ignore[union-attr]
     assert float(loop) > 0 and int(validation) > 0
-    # A commit is a round trip and more (PostgreSQL of the tests does not flush its log).
-    assert 0 < int(round_trip) / 1000 <= float(commit) + 0.05
+    # Each timed on the server: more than nothing, less than a second. Not one against the
+    # other: the tests' PostgreSQL does not flush its log, so a commit costs about a round
+    # trip, and the other tests' load moves between the two series (once 73 µs a round trip
+    # against 0.02 ms a commit).
+    assert 0 < int(round_trip) < 1_000_000
+    assert 0 < float(commit) < 1_000
     # What the commits were timed on is gone again.
     connection = await asyncpg.connect(url)
     try:
