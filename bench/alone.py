@@ -11,12 +11,9 @@ costs is what the sustained rate is made of.
 
 from __future__ import annotations
 
-import time
-
-from bench import intake_load
+from bench import intake_load, steady
 from bench.figures import Backlog, Latencies
 from bench.run import Run
-from shared.events.catalogue import ROUTED
 
 PAUSED = ("routing", "tracking", "notify")
 
@@ -52,11 +49,9 @@ async def measure(run: Run) -> None:
     # Nothing of it was routed while they were paused: all of it is theirs to work off now.
     backlog = [s.request_id for s in (*warm.accepted, *result.accepted)]
     print(f"  routing and tracking working off its {len(backlog):,} requests...", flush=True)
-    started = sampler.begin()
-    clock = time.perf_counter()
-    seen = await run.follower.all_seen(backlog, ROUTED, args.catch_up)
-    report.alone_backlog = Backlog(
-        requests=len(backlog), seconds=time.perf_counter() - clock, missing=len(backlog) - len(seen)
+    seen, took, phase = await steady.worked_off(
+        run, backlog, "working off what intake took in alone"
     )
-    sampler.end("working off what intake took in alone", started).requests = len(seen)
+    phase.requests = len(seen)
+    report.alone_backlog = Backlog(len(backlog), took, missing=len(backlog) - len(seen))
     print(f"  {report.alone_backlog.rate():,.0f} routed/s", flush=True)

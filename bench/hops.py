@@ -69,13 +69,18 @@ class Hop:
     p99_ms: float
 
 
-async def histograms(pool: Pool, token: str, names: frozenset[str] = HOP_METRICS) -> Histograms:
-    """The histograms of these names a service exposes now (by default the hops')."""
+async def _metrics(pool: Pool, token: str) -> str:
+    """What a service's `/metrics` shows the operator now."""
     answer = await pool.call(request_bytes("GET", HOST, "/metrics", token))
     if answer.status != 200:
         raise RuntimeError(f"/metrics answered {answer.status} to the operator")
+    return answer.body.decode()
+
+
+async def histograms(pool: Pool, token: str, names: frozenset[str] = HOP_METRICS) -> Histograms:
+    """The histograms of these names a service exposes now (by default the hops')."""
     found: Histograms = {}
-    for line in answer.body.decode().splitlines():
+    for line in (await _metrics(pool, token)).splitlines():
         match = _SAMPLE.match(line)
         if match is None or match[1] not in names:
             continue
@@ -95,10 +100,7 @@ async def histograms(pool: Pool, token: str, names: frozenset[str] = HOP_METRICS
 async def lag(pool: Pool, token: str) -> float:
     """The messages a service's consumer has not handled yet in the partitions it holds (its
     gauge `mla_consumer_lag_messages`, set once a second, at each offset commit)."""
-    answer = await pool.call(request_bytes("GET", HOST, "/metrics", token))
-    if answer.status != 200:
-        raise RuntimeError(f"/metrics answered {answer.status} to the operator")
-    return sum(float(value) for value in _LAG.findall(answer.body.decode()))
+    return sum(float(value) for value in _LAG.findall(await _metrics(pool, token)))
 
 
 async def settled(pools: list[Pool], token: str, within: float) -> float:

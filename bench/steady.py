@@ -4,8 +4,11 @@ bench/ladder.py)."""
 
 from __future__ import annotations
 
+import time
+
 from bench import intake_load
 from bench.intake_load import LoadResult
+from bench.resources import Phase
 from bench.run import Run
 from shared.events.catalogue import ROUTED
 
@@ -34,3 +37,16 @@ async def routed_at(
     )
     run.sampler.end(phase, started).requests = len(result.accepted)
     return result, seen
+
+
+async def worked_off(
+    run: Run, request_ids: list[str], phase: str
+) -> tuple[dict[str, float], float, Phase]:
+    """A backlog waited for, as a phase of the sampler, until tracking shows every one of these
+    requests routed (at most `--catch-up`): when it showed each, the seconds it took, and the
+    phase."""
+    started = run.sampler.begin()
+    clock = time.perf_counter()
+    seen = await run.follower.all_seen(request_ids, ROUTED, run.args.catch_up)
+    seconds = time.perf_counter() - clock
+    return seen, seconds, run.sampler.end(phase, started)

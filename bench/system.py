@@ -31,7 +31,6 @@ import shutil
 import signal
 import sys
 import tempfile
-import time
 from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -51,7 +50,6 @@ from bench.server import plain_url, postgres_server
 from bench.system_report import SystemReport
 from bench.system_stack import HOST, Stack
 from bench.whereabouts import whereabouts
-from shared.events.catalogue import ROUTED
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -229,12 +227,10 @@ async def _sustained(run: Run) -> None:
     print(f"  {result.rate:,.0f} accepted/s, p50/p99 {report.intake_latency.brief()}", flush=True)
     # What intake took in is still being routed and tracked: waited for, so that the
     # lifecycles after it start on a quiet system (how long it took is a figure too).
-    started = sampler.begin()
-    caught_up = time.perf_counter()
     accepted = [s.request_id for s in result.accepted]
-    seen = await run.follower.all_seen(accepted, ROUTED, args.catch_up)
-    report.downstream_catch_up_seconds = time.perf_counter() - caught_up
-    sampler.end("catching up with the backlog", started)
+    seen, report.downstream_catch_up_seconds, _ = await steady.worked_off(
+        run, accepted, "catching up with the backlog"
+    )
     missing = [request_id for request_id in accepted if request_id not in seen]
     if missing:
         # Looked up while the stack still runs: how far each got is what tells a lost event
