@@ -17,9 +17,9 @@ from shared.events.envelope import CloudEvent
 
 Handler = Callable[[AsyncSession, CloudEvent, Payload], Awaitable[None]]
 # What a consumer runs: the new events of a batch, in partition order, in one transaction.
-# A service whose work per event is a few statements takes them all at once (tracking,
-# notify: one statement per table for the batch instead of one per event); the others
-# handle one event at a time through `one_by_one`.
+# Each service takes them all at once: one statement per table for the batch instead of
+# one per event (intake and routing load the batch's streams together and append to them
+# together). `one_by_one` makes one of a handler of single events.
 BatchHandler = Callable[[AsyncSession, Sequence[tuple[CloudEvent, Payload]]], Awaitable[None]]
 # Which kinds of event (their payload models) a service acts on at all. Every service reads
 # every event of the topic; one it has nothing to do with (routing's own `routed`, intake's

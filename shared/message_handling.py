@@ -11,8 +11,7 @@
    The messages that arrived together, from any of its partitions, share that transaction
    (up to `consumer_batch_size`), and the handler is given their new events at once (a
    `BatchHandler`, shared/event_handlers.py; `one_by_one` makes one of a handler of single
-   events): under load, one commit, and for tracking and notify one statement per table,
-   for many events.
+   events): under load, one commit, and one statement per table for many events.
    Should anything in it fail, none of it was committed, and its messages are taken again
    one at a time, each in its own transaction, with the retries and dead letters below.
 

@@ -11,7 +11,6 @@ from services.intake.adapters.tables import outbox, processed_events
 from services.intake.domain.request import observable
 from services.intake.entrypoints import api
 from services.intake.settings import Settings
-from shared.event_handlers import one_by_one
 from shared.personal_data.service_vault import ServiceKeyVault
 from shared.service import create_service_app
 
@@ -31,7 +30,7 @@ def create(settings: Settings | None = None) -> FastAPI:
         outbox=outbox,
         history=requeue_owned_history,
         processed=processed_events,
-        handler=keys.evicting(one_by_one(handlers.observe_routing)),
+        handler=keys.evicting(handlers.observe_routing),
         interest=keys.noticing_erasures(observable),
         on_start=keys.open,
         on_stop=keys.close,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from shared.db import UnitOfWork
 from shared.events.catalogue import Payload, new_event
 from shared.events.envelope import CloudEvent
 from shared.events.vocabulary import ErasureGround, Outcome
-from shared.eventstore import decided_afresh
+from shared.eventstore import StreamAppend, decided_afresh
 from shared.kafka import MAX_EVENT_BYTES
 from shared.personal_data import KeyVault, seal_details
 from shared.personal_data.key_reservoir import KeyReservoir
@@ -199,19 +199,40 @@ async def get_request(
         return _reachable(await RequestRepository(uow.session).get(request_id), grant)
 
 
-async def observe_routing(session: AsyncSession, event: CloudEvent, payload: Payload) -> None:
-    """Consumer handler: keep routing's facts in the request's stream (closure needs them)."""
-    if not observable(type(payload)):
-        return  # without loading the request: nothing of this kind changes it
+async def observe_routing(
+    session: AsyncSession, events: Sequence[tuple[CloudEvent, Payload]]
+) -> None:
+    """Consumer handler: keep routing's facts in their requests' streams (closure needs
+    them). A batch's requests are loaded in one statement and its facts appended in
+    another, so a consumer that fell behind under a burst catches up in as many round
+    trips as it takes batches, not facts."""
+    facts = [(event, payload) for event, payload in events if observable(type(payload))]
+    if not facts:
+        return  # without loading anything: nothing of these kinds changes a request
     repo = RequestRepository(session)
-    try:
-        request = await repo.get(payload.request_id)
-    except RequestNotFoundError:
-        log.warning("request.unknown", request_id=payload.request_id, type=event.type)
-        return
-    version = request.version
-    if request.observe(payload):
-        await repo.save(request, [event], expected_version=version)
+    requests = await repo.get_many(payload.request_id for _, payload in facts)
+    # Each request's version as loaded, and the facts the batch appends after it, in order.
+    changes: dict[str, tuple[int, list[CloudEvent]]] = {}
+    for event, payload in facts:
+        request = requests.get(payload.request_id)
+        if request is None:
+            with structlog.contextvars.bound_contextvars(
+                event_id=event.id,
+                causation_id=event.causationid,
+                correlation_id=event.correlationid,
+            ):
+                log.warning("request.unknown", request_id=payload.request_id, type=event.type)
+            continue
+        appended = changes.setdefault(request.id, (request.version, []))[1]
+        if request.observe(payload):
+            appended.append(event)
+    await repo.save_all(
+        [
+            StreamAppend(request_id, version, appended)
+            for request_id, (version, appended) in changes.items()
+            if appended
+        ]
+    )
 
 
 async def _command(

@@ -1,5 +1,5 @@
 """Consumers take what arrived together as one batch (tracking and notify table by table,
-routing with each request loaded once and every append in one statement): on
+routing and intake with each request loaded once and every append in one statement): on
 the real PostgreSQL, a batch leaves exactly what the same events taken one at a time leave."""
 
 from __future__ import annotations
@@ -13,6 +13,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from services.intake import handlers as intake
+from services.intake.adapters.repository import RequestRepository
+from services.intake.adapters.tables import events as intake_events
+from services.intake.adapters.tables import outbox as intake_outbox
 from services.notify import handlers as notify
 from services.notify.adapters.subscriptions import SubscriptionRepository
 from services.notify.adapters.tables import deliveries, inbox, request_facts
@@ -24,7 +28,7 @@ from services.routing.adapters.tables import outbox as routing_outbox
 from services.routing.handlers import Routing
 from services.tracking import handlers as tracking
 from services.tracking.adapters.tables import archive, deadlines, requests
-from shared.db import UnitOfWork, create_engine, session_factory
+from shared.db import UnitOfWork, create_engine, driver, session_factory
 from shared.events.catalogue import (
     CLOSED,
     DEADLINE_BREACHED,
@@ -44,6 +48,7 @@ pytestmark = pytest.mark.integration
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ROUTING_STORE = EventStore(routing_events, routing_outbox)
+INTAKE_STORE = EventStore(intake_events, intake_outbox)
 BatchHandler = Callable[[AsyncSession, Sequence[tuple[CloudEvent, Payload]]], Any]
 
 
@@ -229,3 +234,55 @@ async def test_routing_routes_a_batch_as_it_routes_each_event_alone(
         single, assignment_index, "request_id", "office_id", leave=("assignment_id",)
     )
     assert {row["request_id"] for row in index} == set(ids)
+
+
+@pytest.mark.parametrize("engines", ["intake"], indirect=True)
+async def test_intake_keeps_a_batch_of_routings_facts_as_it_keeps_each_alone(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    batch, single = engines
+    first, second, third, unknown = (str(uuid.uuid4()) for _ in range(4))
+    stored = {
+        request_id: [received(request_id, MONDAY, "AT", "corruption")]
+        for request_id in (first, second, third)
+    }
+    stored[third].append(closed(third, MONDAY + timedelta(hours=1)))
+    for engine in engines:
+        async with UnitOfWork(session_factory(engine)) as uow:
+            for request_id, history in stored.items():
+                await INTAKE_STORE.append(uow.session, request_id, 0, history, publish=False)
+            await uow.commit()
+    routed_first, first_assignment = routed(first, MONDAY + timedelta(hours=2), "vjt-subotica")
+    facts = [
+        routed_first,
+        routed(second, MONDAY + timedelta(hours=3), "vjt-novi-sad")[0],
+        executed(first, first_assignment, MONDAY + timedelta(days=3)),  # with its routing
+        routed(unknown, MONDAY + timedelta(hours=3), "vjt-subotica")[0],  # never received here
+        routed(third, MONDAY + timedelta(hours=4), "vjt-subotica")[0],  # closed already
+    ]
+
+    # The whole batch in one transaction: one statement loads its requests, one appends.
+    sent: list[str] = []
+    async with UnitOfWork(session_factory(batch)) as uow:
+        (await driver(uow.session)).add_query_logger(lambda record: sent.append(record.query))
+        await intake.observe_routing(uow.session, [(fact, read_payload(fact)) for fact in facts])
+        await uow.commit()
+    assert len([query for query in sent if query.strip(" ;") != "COMMIT"]) == 2
+    await take(single, intake.observe_routing, [[fact] for fact in facts])
+
+    ids = [first, second, third, unknown]
+    from_batch = await streams_and_outbox(batch, INTAKE_STORE, intake_outbox, ids)
+    assert from_batch == await streams_and_outbox(single, INTAKE_STORE, intake_outbox, ids)
+    streams, out = from_batch
+    assert [kind for kind, _ in streams[first]] == [RECEIVED, ROUTED, EXECUTED]
+    assert [kind for kind, _ in streams[second]] == [RECEIVED, ROUTED]
+    assert [kind for kind, _ in streams[third]] == [RECEIVED, CLOSED]
+    assert unknown not in streams
+    assert out == [], "routing's facts are kept, not published again"
+    async with UnitOfWork(session_factory(batch)) as uow:
+        kept = await RequestRepository(uow.session).get_many(ids)
+    assert {request_id: request.status for request_id, request in kept.items()} == {
+        first: "executed",
+        second: "routed",
+        third: "closed",
+    }

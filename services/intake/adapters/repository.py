@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
@@ -51,13 +51,20 @@ class RequestRepository:
         self._session = session
 
     async def get(self, request_id: str) -> AssistanceRequest:
-        stored = await _STORE.load(self._session, request_id)
-        if not stored:
+        request = (await self.get_many([request_id])).get(request_id)
+        if request is None:
             raise RequestNotFoundError(request_id)
-        request = AssistanceRequest.rehydrate(
-            request_id, [read_payload(item.event) for item in stored]
-        )
         return request
+
+    async def get_many(self, request_ids: Iterable[str]) -> dict[str, AssistanceRequest]:
+        """The requests stored under any of the ids, by id, in one statement (a consumer's
+        batch); an id with nothing stored is left out."""
+        return {
+            request_id: AssistanceRequest.rehydrate(
+                request_id, [read_payload(item.event) for item in stored]
+            )
+            for request_id, stored in (await _STORE.load_many(self._session, request_ids)).items()
+        }
 
     async def save(
         self, request: AssistanceRequest, new_events: list[CloudEvent], expected_version: int
@@ -70,6 +77,11 @@ class RequestRepository:
             new_events,
             publish=_owned,
         )
+
+    async def save_all(self, changes: Sequence[StreamAppend]) -> None:
+        """`save` for many requests at once, in one statement (`ConcurrencyError` as `save`
+        raises it, for them all)."""
+        await _STORE.append_many(self._session, changes, publish=_owned)
 
     async def forget_fingerprint(self, request_id: str) -> None:
         """Blank the print of an erased request's body: a hash of its personal data would let
