@@ -13,6 +13,7 @@ process evicts when it consumes `mla.request.personal_data_erased`).
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -110,7 +111,8 @@ class CachedKeyVault:
         self._inner = inner
         self._ttl = ttl_seconds
         self._clock = clock
-        self._cache: dict[str, tuple[float, DataKey]] = {}
+        # In the order the keys were kept, which is the order they expire in (one ttl).
+        self._cache: OrderedDict[str, tuple[float, DataKey]] = OrderedDict()
 
     async def create(self, key_id: str) -> DataKey:
         return self._keep(await self._inner.create(key_id))
@@ -142,6 +144,20 @@ class CachedKeyVault:
         """Forget a key (it was destroyed, maybe by another process)."""
         self._cache.pop(key_id, None)
 
+    def __len__(self) -> int:
+        """How many keys are held in memory."""
+        return len(self._cache)
+
     def _keep(self, key: DataKey) -> DataKey:
-        self._cache[key.key_id] = (self._clock() + self._ttl, key)
+        now = self._clock()
+        # The expired keys are let go as new ones come: a key read once and never again
+        # would otherwise stay in memory for the life of the process (every request a
+        # service ever opened), though never used after its time.
+        while self._cache:
+            oldest, (expires, _) = next(iter(self._cache.items()))
+            if expires > now:
+                break
+            del self._cache[oldest]
+        self._cache[key.key_id] = (now + self._ttl, key)
+        self._cache.move_to_end(key.key_id)
         return key

@@ -154,6 +154,23 @@ def test_the_cache_forgets_a_key_destroyed_elsewhere_within_its_ttl_or_on_evicti
     assert run(cached.get("request-2")) is None
 
 
+def test_the_cache_lets_go_of_the_keys_whose_time_is_over_as_new_ones_come() -> None:
+    store, clock = InMemoryKeyVault(), Clock()
+    cached = CachedKeyVault(store, ttl_seconds=30, clock=clock)
+    for number in range(1000):  # read once each, never again
+        run(cached.create(f"request-{number}"))
+    clock.now = 20
+    run(cached.create("request-at-20"))
+    assert len(cached) == 1001
+
+    clock.now = 31
+    run(cached.create("request-at-31"))
+    assert len(cached) == 2, "the thousand kept at 0 are gone; the one kept at 20 stays"
+    assert run(cached.get("request-at-20")) is not None
+    assert run(cached.get("request-7")) is not None, "still in the vault, read again"
+    assert len(cached) == 3
+
+
 def test_the_process_that_destroys_a_key_forgets_it_at_once() -> None:
     cached = CachedKeyVault(InMemoryKeyVault(), ttl_seconds=3600)
     run(cached.create("request-1"))
