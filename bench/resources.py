@@ -27,6 +27,10 @@ def _tree(pid: int) -> list[psutil.Process]:
 
 
 def _cpu_seconds(processes: list[psutil.Process]) -> float:
+    """The CPU the processes used, with that of their children that ended: PostgreSQL's
+    connections come and go, and a backend that exited during a phase took its seconds out
+    of the tree (the catching-up phase once showed PostgreSQL at -0.19 of a core). Its
+    parent, having reaped it, counts them in its children's times, each second once."""
     total = 0.0
     for process in processes:
         try:
@@ -34,6 +38,7 @@ def _cpu_seconds(processes: list[psutil.Process]) -> float:
         except psutil.NoSuchProcess:
             continue
         total += times.user + times.system
+        total += getattr(times, "children_user", 0.0) + getattr(times, "children_system", 0.0)
     return total
 
 
