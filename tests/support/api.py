@@ -47,7 +47,7 @@ class Client:
         return response.json() if response.status_code == 200 else None
 
     async def until_tracked(
-        self, request_id: str, status: str, timeout: float = 20
+        self, request_id: str, status: str, timeout: float = 60
     ) -> dict[str, Any]:
         async def reached() -> dict[str, Any] | None:
             view = await self.tracked(request_id)

@@ -97,11 +97,13 @@ async def fresh_topic(bootstrap: str | None = None, partitions: int = 3) -> str:
 async def eventually(
     check: Callable[[], Awaitable[object]],
     *,
-    timeout: float = 20,
+    timeout: float = 60,
     interval: float = 0.1,
     what: str = "",
 ) -> object:
-    """Poll `check` until it returns something truthy; fail with `what` after `timeout`."""
+    """Poll `check` until it returns something truthy; fail with `what` after `timeout`
+    (a limit against a hang, not a measure of speed: it returns as soon as the check holds,
+    and a slow machine under the parallel suite takes several seconds a hop)."""
     deadline = asyncio.get_running_loop().time() + timeout
     last: object = None
     while asyncio.get_running_loop().time() < deadline:

@@ -21,6 +21,10 @@ from tests.support.infra import fresh_database, fresh_topic, kafka_bootstrap
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "routing", "tracking", "notify")
+# How long a service may take to answer after it was started: only a hang reaches it (one
+# that exits is seen at once). Starting three at once while the parallel suite and a load
+# run, a slow machine took more than 30 s (19 s for the first four, started together).
+STARTUP_SECONDS = 120.0
 # The services that seal or show personal data: they share the key vault and master key.
 SEALING_SERVICES = ("intake", "tracking")
 
@@ -135,7 +139,9 @@ class RunningStack:
                 del self.urls[name]
         raise RuntimeError(f"{name} found no free port three times")
 
-    async def wait_live(self, service: str, timeout: float = 30, instance: int = 1) -> None:
+    async def wait_live(
+        self, service: str, timeout: float = STARTUP_SECONDS, instance: int = 1
+    ) -> None:
         name = instance_name(service, instance)
         deadline = asyncio.get_running_loop().time() + timeout
         async with httpx.AsyncClient() as client:

@@ -56,7 +56,7 @@ class Notify:
         return items
 
     async def until_deliveries(
-        self, condition: Callable[[list[dict[str, Any]]], bool], what: str, timeout: float = 15
+        self, condition: Callable[[list[dict[str, Any]]], bool], what: str, timeout: float = 60
     ) -> list[dict[str, Any]]:
         async def check() -> list[dict[str, Any]] | None:
             items = await self.deliveries()
