@@ -57,13 +57,13 @@ async def test_requests_taken_in_while_the_broker_is_down_reach_tracking_exactly
     # The broker comes back empty (it keeps nothing in memory across a restart).
     own_broker.start()
     for request_id in created:
-        await client.until_tracked(request_id, "routed", timeout=60)
+        await client.until_tracked(request_id, "routed")
 
     async def settled() -> bool:
         timelines = [await client.timeline(request_id) for request_id in created]
         return all(len(t) == 2 for t in timelines)
 
-    await eventually(settled, timeout=60, what="two events per request in tracking")
+    await eventually(settled, what="two events per request in tracking")
     for request_id in created:
         types = [entry["type"] for entry in await client.timeline(request_id)]
         assert types == ["mla.request.received", "mla.request.routed"]

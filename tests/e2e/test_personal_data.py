@@ -185,7 +185,7 @@ async def test_erasure_makes_the_personal_data_unreadable_everywhere_and_keeps_t
         result: dict[str, Any] = replayed.json()
         return result if result["equal_to_live"] else None
 
-    await eventually(replay_equal_to_live, timeout=60, what="a replay equal to the live models")
+    await eventually(replay_equal_to_live, what="a replay equal to the live models")
 
     # And the raw events on the topic: sealed then, unreadable now.
     assert leaked(texts, b"\n".join(await topic_messages(stack))) == []

@@ -105,7 +105,7 @@ async def test_a_replay_of_the_archive_rebuilds_read_models_equal_to_the_live_on
         result = await replayed(client)
         return result if result["equal_to_live"] else None
 
-    whole = await eventually(equal_to_live, timeout=60, what="a replay equal to the live models")
+    whole = await eventually(equal_to_live, what="a replay equal to the live models")
     assert isinstance(whole, dict)
     assert whole["compared_with_live"] is True and whole["differing_requests"] == []
     assert whole["requests"] >= len(submitted.ids) and whole["applied"] is False
