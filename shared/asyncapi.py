@@ -82,10 +82,13 @@ receipt to closure, as CloudEvents 1.0 in structured JSON mode
   published is never rewritten.
 - A message that cannot be processed goes, unchanged, to the dead-letter topic with the
   reason in its headers.
-- The personal data of a request (persons concerned, facts of the case, free text, contacts)
-  travels sealed under the request's own key (`SealedValue`: AES-256-GCM); once the key is
-  destroyed (`mla.request.personal_data_erased`) no copy of it can be read. Events published
-  before sealing carry it in the clear: treat the topic as holding personal data.
+- The personal data of a request's details (persons concerned, facts of the case, urgency
+  reasons, measures' details, contacts) travels sealed under the request's own key
+  (`SealedValue`: AES-256-GCM); once the key is destroyed (`mla.request.personal_data_erased`)
+  no copy of it can be read. The free text of later events (the `reason` of a withdrawal, a
+  decline, a routing failure or a manual routing, an execution's `details`, a closure's
+  `grounds` and `answer_summary`) is not sealed, and events published before sealing carry
+  the details in the clear: treat the topic as holding personal data.
 """
 
 

@@ -1,7 +1,10 @@
 """Personal data sealed under a key per request, so that destroying the key erases it.
 
-The persons concerned, the facts of the case and the other free text of a request are
-stored sealed (AES-256-GCM) wherever they go: events, outbox, topic, archive, read models.
+The persons concerned, the facts of the case and the other free text of a request's details
+(`request_fields`) are stored sealed (AES-256-GCM) wherever they go: events, outbox, topic,
+archive, read models. The texts of later steps (the reasons given for a withdrawal, a
+decline or a manual routing, an office's execution details, a closure's grounds and answer
+summary) are not: they are kept as written, and their inputs say so (`IN_THE_CLEAR`).
 Each request has its own data key; the data keys are kept, wrapped under a master key, in
 one place (the key vault). Destroying a request's data key makes every copy of its personal
 data unreadable at once, while the bytes stored (and the hash chain over them) stay as they
@@ -15,6 +18,7 @@ were (`crypto-shredding`).
 """
 
 from shared.personal_data.master_key import MasterKey, MasterKeyError
+from shared.personal_data.notice import IN_THE_CLEAR
 from shared.personal_data.request_fields import (
     ERASED,
     PersonalDataReader,
@@ -35,6 +39,7 @@ from shared.personal_data.vault import CachedKeyVault, InMemoryKeyVault, KeyStat
 __all__ = [
     "ALGORITHM",
     "ERASED",
+    "IN_THE_CLEAR",
     "CachedKeyVault",
     "DataKey",
     "InMemoryKeyVault",

@@ -23,6 +23,7 @@ from shared.auth import Action, Grant, authorize
 from shared.events.vocabulary import ErasureGround, ExecutionResult, Outcome
 from shared.identifiers import PathId
 from shared.openapi import problems
+from shared.personal_data.notice import IN_THE_CLEAR
 from shared.personal_data.service_vault import ServiceKeyVault
 from shared.problems import problem_response
 from shared.request.submission import RequestSubmission
@@ -69,7 +70,7 @@ class RequestResource(BaseModel):
 
 class Withdrawal(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: str | None = Field(default=None, max_length=2000, description=IN_THE_CLEAR)
 
 
 class Closure(BaseModel):
@@ -79,10 +80,12 @@ class Closure(BaseModel):
         validate_default=True,
         default=None,
         max_length=4000,
-        description="Required when the outcome is `refused`.",
+        description=f"Required when the outcome is `refused`. {IN_THE_CLEAR}",
     )
     answer_summary: str | None = Field(
-        default=None, max_length=10000, description="What goes back to the requester."
+        default=None,
+        max_length=10000,
+        description=f"What goes back to the requester. {IN_THE_CLEAR}",
     )
 
     @field_validator("grounds")
@@ -225,8 +228,9 @@ async def erase(
 ) -> RequestResource:
     """Erase the personal data of the request (an administrator's act: a person's
     data-protection request, or the end of the retention period). The request's data key is
-    destroyed, so its persons, facts, free text and contacts become unreadable in every copy
-    (intake, tracking, the archive, the topic), and `mla.request.personal_data_erased`
+    destroyed, so the personal fields of its details (persons, facts, urgency reasons,
+    measures' details, contacts) become unreadable in every copy (intake, tracking, the
+    archive, the topic), and `mla.request.personal_data_erased`
     records who ordered it, when and on what ground. References, offices, statuses and
     deadlines stay readable, and the archive still verifies. A second erasure is a 409."""
     erased = await handlers.erase_personal_data(

@@ -11,6 +11,7 @@ from services.routing.domain.directory import Directory, OfficeKind, OfficeRole,
 from services.routing.domain.routed_request import RoutedRequest
 from shared.events.catalogue import Assignment, RuleStep
 from shared.events.vocabulary import ExecutionResult, OffenceCategory
+from shared.personal_data.notice import IN_THE_CLEAR
 from shared.request.model import RequestDetails
 
 
@@ -114,7 +115,7 @@ class ManualRouting(BaseModel):
     """Route or re-route by hand. Without `assignments`, the rules run again."""
 
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=2000, description=IN_THE_CLEAR)
     operator: str | None = Field(default=None, max_length=200)
     assignments: list[OfficeMeasures] | None = Field(default=None, max_length=50)
 
@@ -122,14 +123,14 @@ class ManualRouting(BaseModel):
 class ExecutionReport(BaseModel):
     model_config = ConfigDict(extra="forbid")
     result: ExecutionResult
-    details: str | None = Field(default=None, max_length=10000)
+    details: str | None = Field(default=None, max_length=10000, description=IN_THE_CLEAR)
 
 
 class Declination(BaseModel):
     """The office is not competent for this assignment, and why."""
 
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=2000, description=IN_THE_CLEAR)
 
 
 Place = Annotated[str, Field(min_length=1, max_length=100)]
