@@ -16,6 +16,9 @@ For each message, in partition order:
 4. A consumer no request waits on (notify's, `consumer_gather_ms`) pauses its partitions
    for a while after a turn that found less than a full batch, and takes what arrived
    meanwhile at once: one fetch and one transaction instead of one for every event or two.
+5. A command decided on what the consumer keeps of other services' facts can wait for it
+   to have handled what the topic held when the command came (`caught_up`): a fact its
+   caller has seen elsewhere is then known here too.
 
 An outage of the database or the broker delays work, never drops it.
 """
@@ -24,12 +27,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 
 import sqlalchemy as sa
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import IllegalStateError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.backoff import Backoff
@@ -39,6 +44,7 @@ from shared.event_handlers import BatchHandler, Interest, everything
 from shared.kafka import TRANSIENT_KAFKA_ERRORS, messages_replaced
 from shared.message_handling import DUP, MessageHandling
 from shared.metrics import CONSUMER_LAG
+from shared.outbox import partition_of, partitions_in_use
 from shared.settings import ServiceSettings
 
 log = structlog.get_logger("shared.consumer")
@@ -47,6 +53,8 @@ log = structlog.get_logger("shared.consumer")
 LOOK_AGAIN_SECONDS = 5.0
 # The most messages a turn of the loop takes; a turn that takes fewer found all there was.
 TURN = 200
+# How often `caught_up` looks whether the loop has got there.
+CATCH_UP_LOOK_SECONDS = 0.01
 
 
 class _Stopping(Exception):
@@ -105,6 +113,7 @@ class EventConsumer:
         )
         self._stopping = asyncio.Event()
         self.place = Place()
+        self._in_hand = False  # messages returned by the client are being handled
         self._looked: dict[TopicPartition, float] = {}  # when `_look_again` last looked at each
 
     def stop(self) -> None:
@@ -132,12 +141,14 @@ class EventConsumer:
                 # of several partitions; a transaction per partition was one per event.)
                 arrived = [(tp, each) for tp, messages in batches.items() for each in messages]
                 size = self._settings.consumer_batch_size
+                self._in_hand = bool(arrived)
                 for start in range(0, len(arrived), size):
                     chunk = arrived[start : start + size]
                     before = self.place.marks({tp for tp, _ in chunk})
                     repeated = await self._process_together(chunk)
                     if repeated:
                         await self._look_again(repeated, before)
+                self._in_hand = False
                 if self._settings.consumer_gather_ms and len(arrived) < TURN:
                     await self._gather(self._settings.consumer_gather_ms / 1000)
                 if committing is not None and committing.done():
@@ -161,6 +172,52 @@ class EventConsumer:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._consumer.stop(), 10)
             await self._dead_letters.close()
+
+    async def caught_up(self, key: str, within: float) -> bool:
+        """Whether this member has handled every message of `key`'s partition that the
+        topic held when asked, waiting up to `within` seconds for it to get there. False at
+        once when the partition is another member's (its progress is not known here), and
+        when the member did not get there in time.
+
+        Where the partition ends is the high watermark of a fetch answered after the
+        question (the embedded broker's `ListOffsets` can name an offset before the last
+        messages it holds; its fetches do not)."""
+        consumer = self._consumer
+        if consumer is None:
+            return False
+        known = consumer.partitions_for_topic(self._settings.topic)
+        if not known:
+            return False
+        partition = partition_of(key.encode(), partitions_in_use(len(known), self._settings))
+        tp = TopicPartition(self._settings.topic, partition)
+        asked = time.time() * 1000  # the client's clock for the fetches it answers
+        clock = asyncio.get_running_loop().time
+        deadline = clock() + within
+        while not self._stopping.is_set() and tp in consumer.assignment():
+            if await self._handled_to_end(consumer, tp, asked):
+                return True
+            if clock() >= deadline:
+                break
+            await asyncio.sleep(CATCH_UP_LOOK_SECONDS)
+        return False
+
+    async def _handled_to_end(
+        self, consumer: AIOKafkaConsumer, tp: TopicPartition, asked: float
+    ) -> bool:
+        answered, end = consumer.last_poll_timestamp(tp), consumer.highwater(tp)
+        if answered is None or end is None or answered <= asked:
+            return False
+        handled = self.place.positions.get(tp)
+        if handled is None:
+            # Nothing handled since the partition was assigned: where the client stands, so
+            # long as nothing it returned is still being handled.
+            if self._in_hand:
+                return False
+            try:
+                handled = await consumer.position(tp)
+            except IllegalStateError:  # a rebalance took the partition meanwhile
+                return False
+        return bool(handled >= end)
 
     async def _gather(self, seconds: float) -> None:
         """Fetch nothing for `seconds` (or until `stop()`): the partitions are paused, so

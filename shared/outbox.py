@@ -313,7 +313,12 @@ async def spread_over(producer: AIOKafkaProducer, settings: ServiceSettings) -> 
     re-creates it with its own default count when any client asks for it first (the
     embedded one makes 4): partitions beyond the configured ones may be unknown to the
     consumers, and an event written there would wait unread."""
-    known = len(await producer.partitions_for(settings.topic))
+    return partitions_in_use(len(await producer.partitions_for(settings.topic)), settings)
+
+
+def partitions_in_use(known: int, settings: ServiceSettings) -> int:
+    """Of the `known` partitions of the topic, how many the events are spread over (see
+    `spread_over`): what a consumer looking for a key's partition counts as well."""
     if settings.provision_topics:
         return min(known, settings.topic_partitions)
     return known

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.intake.adapters.reception import Arrival, Reception
 from services.intake.adapters.repository import RequestRepository
 from services.intake.domain.errors import (
+    ExecutionOutstandingError,
     IntakeError,
     RequestNotFoundError,
     RequestTooLargeError,
@@ -153,11 +154,24 @@ async def close_request(
     answer_summary: str | None,
     correlation_id: str | None,
     grant: Grant | None = None,
+    caught_up: Callable[[], Awaitable[bool]] | None = None,
 ) -> AssistanceRequest:
-    """Close the request with its outcome and the summary of the answer that goes back."""
-    return await _command(
-        uow, request_id, correlation_id, lambda r: r.close(outcome, grounds, answer_summary), grant
-    )
+    """Close the request with its outcome and the summary of the answer that goes back.
+
+    Refused for want of an execution report, the closure is decided once more after
+    `caught_up` (intake's consumer has handled what the topic held when it came): a report
+    the department has seen in tracking is on the topic, and may only not have reached
+    intake yet. Without it, or when the consumer could not get there, the refusal stands."""
+
+    def close(request: AssistanceRequest) -> None:
+        request.close(outcome, grounds, answer_summary)
+
+    try:
+        return await _command(uow, request_id, correlation_id, close, grant)
+    except ExecutionOutstandingError:
+        if caught_up is None or not await caught_up():
+            raise
+    return await _command(uow, request_id, correlation_id, close, grant)
 
 
 async def erase_personal_data(

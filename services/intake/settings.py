@@ -18,6 +18,9 @@ class Settings(PersonalDataSettings):
     consumer_fetch_max_wait_ms: int = fetch_wait_ms(FETCH_WAIT_OFF_THE_PATH_MS)
     # It does not gather (`consumer_gather_ms`): a closure waits for it to have heard of the
     # last execution report, and gathering saved it little (docs/benchmarks/system.md, 49).
+    # A closure refused for want of a report waits up to this long for the consumer to have
+    # handled what the topic held when it came, then is decided again (0: refused at once).
+    closure_catch_up_seconds: float = Field(default=2.0, ge=0, le=30)
     # Prefix of the domestic reference numbers the department assigns (MPP-2026-000001).
     reference_prefix: str = "MPP"
     # Submissions that arrive while others are being stored are numbered and stored

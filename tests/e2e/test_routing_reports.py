@@ -164,6 +164,22 @@ async def test_a_request_with_a_measure_waiting_for_an_office_cannot_close_as_co
 # -- partial execution and closure ----------------------------------------------------------
 
 
+async def test_the_department_closes_as_soon_as_tracking_shows_the_last_report(
+    client: Client,
+) -> None:
+    # The report reaches intake through the topic, a moment after tracking may show it:
+    # the closure waits that moment instead of being refused.
+    request_id = await routed_request(client)
+    for assignment_id in (await assignment_ids(client, request_id)).values():
+        assert (await client.report(assignment_id)).status_code == 200
+    await client.until_tracked(request_id, "executed")
+
+    closed = await close(client, request_id, outcome="completed", answer_summary="Done.")
+
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["status"] == "closed"
+
+
 async def test_a_partially_executed_request_closes_as_partially_completed_only(
     client: Client,
 ) -> None:

@@ -16,6 +16,13 @@ class IllegalTransitionError(IntakeError):
         self.allowed = allowed
 
 
+class ExecutionOutstandingError(IllegalTransitionError):
+    """A closure that needs every assignment's execution report before intake has them all.
+
+    The reports are routing's facts, which intake learns from the topic: one that its
+    caller has seen elsewhere (in tracking, say) may not have reached intake yet."""
+
+
 class RequestNotFoundError(IntakeError):
     def __init__(self, request_id: str) -> None:
         super().__init__(f"no request with id {request_id}")

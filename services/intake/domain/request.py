@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from services.intake.domain.errors import IllegalTransitionError, PersonalDataErasedError
+from services.intake.domain.errors import (
+    ExecutionOutstandingError,
+    IllegalTransitionError,
+    PersonalDataErasedError,
+)
 from shared.events.catalogue import (
     AssignmentDeclined,
     Payload,
@@ -193,7 +197,7 @@ class AssistanceRequest:
         # Only EXECUTED means every measure has an office that reported: after a decline or a
         # failed re-route, the remaining reports do not cover the whole request.
         if self.status is not Status.EXECUTED or waiting:
-            raise IllegalTransitionError(
+            raise ExecutionOutstandingError(
                 f"cannot close request {self.domestic_reference} as {outcome}: it is "
                 f"{self.status} and {len(waiting)} of {len(self.assignments)} assignment(s) "
                 "have not reported execution",

@@ -19,6 +19,7 @@ from services.intake.domain.errors import (
     RequestTooLargeError,
 )
 from services.intake.domain.request import AssistanceRequest
+from services.intake.settings import Settings
 from shared.auth import Action, Grant, authorize
 from shared.events.vocabulary import ErasureGround, ExecutionResult, Outcome
 from shared.identifiers import PathId
@@ -126,6 +127,11 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
+def _settings(request: Request) -> Settings:
+    settings: Settings = _runtime(request).settings  # type: ignore[assignment]
+    return settings
+
+
 @router.post("/requests", status_code=201, response_model=RequestResource, responses=problems(409))
 async def submit(
     body: RequestSubmission,
@@ -150,7 +156,7 @@ async def submit(
         runtime.unit_of_work(),
         document,
         idempotency_key=idempotency_key,
-        reference_prefix=runtime.settings.reference_prefix,  # type: ignore[attr-defined]
+        reference_prefix=_settings(request).reference_prefix,
         correlation_id=request.state.correlation_id,
         keys=_keys(request).reservoir,
         authority=grant.authority,
@@ -204,15 +210,19 @@ async def close(
     grant: Annotated[Grant, authorize(Action.CLOSE_REQUEST)],
 ) -> RequestResource:
     """Close the request with an outcome (the department's work: operators). `completed`
-    needs every assignment executed; `refused` needs grounds."""
+    needs every assignment executed; `refused` needs grounds. A report already on the
+    topic that intake has not yet taken in is waited for, briefly, before a refusal."""
+    runtime = _runtime(request)
+    consumer, within = runtime.consumer, _settings(request).closure_catch_up_seconds
     changed = await handlers.close_request(
-        _runtime(request).unit_of_work(),
+        runtime.unit_of_work(),
         request_id,
         body.outcome,
         body.grounds,
         body.answer_summary,
         request.state.correlation_id,
         grant,
+        caught_up=(lambda: consumer.caught_up(request_id, within)) if consumer and within else None,
     )
     return await _resource(request, changed)
 

@@ -1,0 +1,92 @@
+"""A command can wait for its service's consumer to have taken in what the topic held when
+the command came (`EventConsumer.caught_up`), on the real broker and PostgreSQL: a fact the
+caller has seen elsewhere is then known here, and a consumer that cannot get there in time
+says so rather than keeping the command waiting."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from shared.events.catalogue import Payload
+from shared.events.envelope import CloudEvent
+from tests.support.consumers import (
+    at_least,
+    count_effects,
+    member,
+    publish,
+    record_effect,
+    settings_for,
+    withdrawal,
+)
+from tests.support.infra import eventually, fresh_topic
+
+pytestmark = pytest.mark.integration
+
+
+async def test_a_consumer_caught_up_with_a_key_has_handled_what_was_published_under_it(
+    kafka: str, database: tuple[object, object]
+) -> None:
+    _, sessions = database
+    topic = await fresh_topic(kafka)
+    # A fetch held long and a handler that takes its time: what was published is neither
+    # fetched nor handled at once.
+    settings = settings_for(kafka, topic, consumer_fetch_max_wait_ms=500)
+
+    async def slowly(session: Any, event: CloudEvent, payload: Payload) -> None:
+        await asyncio.sleep(0.3)
+        await record_effect(session, event, payload)
+
+    consumer = member(sessions, settings, handler=slowly)
+    task = asyncio.create_task(consumer.run())
+    try:
+        await publish(kafka, topic, [withdrawal("first")], key=b"request-1")
+        await eventually(lambda: at_least(sessions, 1), what="the first event handled")
+
+        await publish(kafka, topic, [withdrawal("second"), withdrawal("third")], key=b"request-1")
+        assert await consumer.caught_up("request-1", within=30)
+        assert await count_effects(sessions) == 3, "both handled by the time it said so"
+    finally:
+        consumer.stop()
+        await asyncio.wait_for(task, 30)
+
+
+async def test_a_consumer_that_cannot_get_there_in_time_says_so(
+    kafka: str, database: tuple[object, object]
+) -> None:
+    _, sessions = database
+    topic = await fresh_topic(kafka)
+    released = asyncio.Event()
+
+    async def stuck(session: Any, event: CloudEvent, payload: Payload) -> None:
+        if payload.request_id == "stuck":
+            await released.wait()
+        await record_effect(session, event, payload)
+
+    consumer = member(sessions, settings_for(kafka, topic), handler=stuck)
+    task = asyncio.create_task(consumer.run())
+    try:
+        await publish(kafka, topic, [withdrawal("first")], key=b"request-2")
+        await eventually(lambda: at_least(sessions, 1), what="the first event handled")
+        assert await consumer.caught_up("request-2", within=5), "nothing left to handle"
+
+        await publish(kafka, topic, [withdrawal("stuck")], key=b"request-2")
+        assert not await consumer.caught_up("request-2", within=0.5)
+        assert await count_effects(sessions) == 1
+        released.set()
+        assert await consumer.caught_up("request-2", within=30)
+        assert await count_effects(sessions) == 2
+    finally:
+        released.set()
+        consumer.stop()
+        await asyncio.wait_for(task, 30)
+
+
+async def test_a_consumer_not_yet_running_cannot_say(
+    kafka: str, database: tuple[object, object]
+) -> None:
+    _, sessions = database
+    consumer = member(sessions, settings_for(kafka, await fresh_topic(kafka)))
+    assert not await consumer.caught_up("request-3", within=0.2)
