@@ -18,6 +18,7 @@ from tests.support.consumers import (
     member,
     publish,
     record_effect,
+    running,
     settings_for,
     withdrawal,
 )
@@ -39,18 +40,13 @@ async def test_a_consumer_caught_up_with_a_key_has_handled_what_was_published_un
         await asyncio.sleep(0.3)
         await record_effect(session, event, payload)
 
-    consumer = member(sessions, settings, handler=slowly)
-    task = asyncio.create_task(consumer.run())
-    try:
+    async with running(member(sessions, settings, handler=slowly)) as consumer:
         await publish(kafka, topic, [withdrawal("first")], key=b"request-1")
         await eventually(lambda: at_least(sessions, 1), what="the first event handled")
 
         await publish(kafka, topic, [withdrawal("second"), withdrawal("third")], key=b"request-1")
         assert await consumer.caught_up("request-1", within=30)
         assert await count_effects(sessions) == 3, "both handled by the time it said so"
-    finally:
-        consumer.stop()
-        await asyncio.wait_for(task, 30)
 
 
 async def test_a_consumer_that_cannot_get_there_in_time_says_so(
@@ -65,23 +61,20 @@ async def test_a_consumer_that_cannot_get_there_in_time_says_so(
             await released.wait()
         await record_effect(session, event, payload)
 
-    consumer = member(sessions, settings_for(kafka, topic), handler=stuck)
-    task = asyncio.create_task(consumer.run())
-    try:
-        await publish(kafka, topic, [withdrawal("first")], key=b"request-2")
-        await eventually(lambda: at_least(sessions, 1), what="the first event handled")
-        assert await consumer.caught_up("request-2", within=5), "nothing left to handle"
+    async with running(member(sessions, settings_for(kafka, topic), handler=stuck)) as consumer:
+        try:
+            await publish(kafka, topic, [withdrawal("first")], key=b"request-2")
+            await eventually(lambda: at_least(sessions, 1), what="the first event handled")
+            assert await consumer.caught_up("request-2", within=5), "nothing left to handle"
 
-        await publish(kafka, topic, [withdrawal("stuck")], key=b"request-2")
-        assert not await consumer.caught_up("request-2", within=0.5)
-        assert await count_effects(sessions) == 1
-        released.set()
-        assert await consumer.caught_up("request-2", within=30)
-        assert await count_effects(sessions) == 2
-    finally:
-        released.set()
-        consumer.stop()
-        await asyncio.wait_for(task, 30)
+            await publish(kafka, topic, [withdrawal("stuck")], key=b"request-2")
+            assert not await consumer.caught_up("request-2", within=0.5)
+            assert await count_effects(sessions) == 1
+            released.set()
+            assert await consumer.caught_up("request-2", within=30)
+            assert await count_effects(sessions) == 2
+        finally:
+            released.set()  # the consumer cannot stop while the handler holds it
 
 
 async def test_a_consumer_not_yet_running_cannot_say(

@@ -44,6 +44,14 @@ async def keep(sessions: Sessions, request_id: str, *history: CloudEvent) -> Non
         await uow.commit()
 
 
+async def a_routed_request(sessions: Sessions) -> tuple[str, str]:
+    """A request intake received and knows routed to one office: its id and assignment."""
+    request_id = str(uuid.uuid4())
+    routed_event, assignment = routed(request_id, MONDAY + timedelta(hours=1), "vjt-subotica")
+    await keep(sessions, request_id, received(request_id, MONDAY, "AT", "corruption"), routed_event)
+    return request_id, assignment
+
+
 async def status_of(sessions: Sessions, request_id: str) -> str:
     async with UnitOfWork(sessions) as uow:
         return (await RequestRepository(uow.session).get(request_id)).status
@@ -66,9 +74,7 @@ async def close(
 async def test_a_report_still_on_its_way_to_intake_is_waited_for_and_the_closure_goes_through(
     sessions: Sessions,
 ) -> None:
-    request_id = str(uuid.uuid4())
-    routed_event, assignment = routed(request_id, MONDAY + timedelta(hours=1), "vjt-subotica")
-    await keep(sessions, request_id, received(request_id, MONDAY, "AT", "corruption"), routed_event)
+    request_id, assignment = await a_routed_request(sessions)
     report = executed(request_id, assignment, MONDAY + timedelta(days=2))
     asked = 0
 
@@ -89,9 +95,7 @@ async def test_a_report_still_on_its_way_to_intake_is_waited_for_and_the_closure
 async def test_a_report_that_has_not_come_leaves_the_closure_refused_with_the_state(
     sessions: Sessions,
 ) -> None:
-    request_id = str(uuid.uuid4())
-    routed_event, _ = routed(request_id, MONDAY + timedelta(hours=1), "vjt-subotica")
-    await keep(sessions, request_id, received(request_id, MONDAY, "AT", "corruption"), routed_event)
+    request_id, _ = await a_routed_request(sessions)
 
     async def caught_up_with_nothing_new() -> bool:
         return True

@@ -103,6 +103,17 @@ async def count_effects(sessions: object) -> int:
         return int(await session.scalar(sa.select(sa.func.count()).select_from(effects)))
 
 
+@asynccontextmanager
+async def running(consumer: EventConsumer) -> AsyncIterator[EventConsumer]:
+    """The consumer's loop running for the block, stopped (and waited for) after it."""
+    task = asyncio.create_task(consumer.run())
+    try:
+        yield consumer
+    finally:
+        consumer.stop()
+        await asyncio.wait_for(task, 30)
+
+
 async def run_until(consumer: EventConsumer, condition: object, what: str) -> None:
     task = asyncio.create_task(consumer.run())
     try:
