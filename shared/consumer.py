@@ -53,8 +53,10 @@ log = structlog.get_logger("shared.consumer")
 LOOK_AGAIN_SECONDS = 5.0
 # The most messages a turn of the loop takes; a turn that takes fewer found all there was.
 TURN = 200
-# How often `caught_up` looks whether the loop has got there.
+# How often `caught_up` looks whether the loop has got there, and how often it asks the
+# group's coordinator whether another member has (a request to the broker each time).
 CATCH_UP_LOOK_SECONDS = 0.01
+CATCH_UP_ASK_SECONDS = 0.1
 
 
 class _Stopping(Exception):
@@ -174,14 +176,16 @@ class EventConsumer:
             await self._dead_letters.close()
 
     async def caught_up(self, key: str, within: float) -> bool:
-        """Whether this member has handled every message of `key`'s partition that the
-        topic held when asked, waiting up to `within` seconds for it to get there. False at
-        once when the partition is another member's (its progress is not known here), and
-        when the member did not get there in time.
+        """Whether the group has handled every message of `key`'s partition that the topic
+        held when asked, waiting up to `within` seconds for it to get there; False when it
+        did not get there in time, or the broker could not say.
 
-        Where the partition ends is the high watermark of a fetch answered after the
-        question (the embedded broker's `ListOffsets` can name an offset before the last
-        messages it holds; its fetches do not)."""
+        When this member holds the partition, the end is the high watermark of a fetch
+        answered after the question and what it handled is known here (the embedded
+        broker's `ListOffsets` can name an offset before the last messages it holds, when
+        they came in one batch; its fetches do not). When another member holds it, the end
+        is what `ListOffsets` names and what was handled is the offset the group committed
+        (each member commits every `consumer_commit_interval_ms`)."""
         consumer = self._consumer
         if consumer is None:
             return False
@@ -193,12 +197,25 @@ class EventConsumer:
         asked = time.time() * 1000  # the client's clock for the fetches it answers
         clock = asyncio.get_running_loop().time
         deadline = clock() + within
+        if tp not in consumer.assignment():
+            with contextlib.suppress(TimeoutError, *TRANSIENT_KAFKA_ERRORS):
+                return await asyncio.wait_for(self._group_past_end(consumer, tp), within)
+            return False
         while not self._stopping.is_set() and tp in consumer.assignment():
             if await self._handled_to_end(consumer, tp, asked):
                 return True
             if clock() >= deadline:
                 break
             await asyncio.sleep(CATCH_UP_LOOK_SECONDS)
+        return False
+
+    async def _group_past_end(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> bool:
+        end = (await consumer.end_offsets([tp]))[tp]
+        while not self._stopping.is_set():
+            # None: the group committed nothing there yet (it reads from the start).
+            if (await consumer.committed(tp) or 0) >= end:
+                return True
+            await asyncio.sleep(CATCH_UP_ASK_SECONDS)
         return False
 
     async def _handled_to_end(

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
+from shared.consumer import EventConsumer
 from shared.events.catalogue import Payload
 from shared.events.envelope import CloudEvent
+from shared.outbox import partition_of
 from tests.support.consumers import (
     at_least,
     count_effects,
@@ -22,7 +24,7 @@ from tests.support.consumers import (
     settings_for,
     withdrawal,
 )
-from tests.support.infra import eventually, fresh_topic
+from tests.support.infra import eventually, fresh_topic, unique
 
 pytestmark = pytest.mark.integration
 
@@ -83,3 +85,38 @@ async def test_a_consumer_not_yet_running_cannot_say(
     _, sessions = database
     consumer = member(sessions, settings_for(kafka, await fresh_topic(kafka)))
     assert not await consumer.caught_up("request-3", within=0.2)
+
+
+async def test_a_member_tells_when_the_member_holding_a_key_has_handled_it(
+    kafka: str, database: tuple[object, object]
+) -> None:
+    # Several instances of a service share the partitions: the one a command comes to may
+    # not hold the request's partition, and learns from the offsets the group commits.
+    _, sessions = database
+    topic = await fresh_topic(kafka)
+    settings = settings_for(kafka, topic)
+    group = unique("group")
+    async with (
+        running(member(sessions, settings, group=group)) as asked,
+        running(member(sessions, settings, group=group)) as holder,
+    ):
+
+        async def settled() -> bool:
+            mine, theirs = held(asked), held(holder)
+            return bool(mine) and bool(theirs) and len(mine | theirs) == 3
+
+        await eventually(settled, what="the two members share the three partitions")
+        key = next(
+            f"request-{n}"
+            for n in range(100)
+            if partition_of(f"request-{n}".encode(), 3) in held(holder)
+        )
+        await publish(kafka, topic, [withdrawal("a"), withdrawal("b")], key=key.encode())
+
+        assert await asked.caught_up(key, within=30)
+        assert await count_effects(sessions) == 2, "handled and committed by the holder"
+
+
+def held(consumer: EventConsumer) -> set[int]:
+    client = consumer._consumer
+    return {tp.partition for tp in client.assignment()} if client is not None else set()
