@@ -195,17 +195,24 @@ class EventConsumer:
         partition = partition_of(key.encode(), partitions_in_use(len(known), self._settings))
         tp = TopicPartition(self._settings.topic, partition)
         asked = time.time() * 1000  # the client's clock for the fetches it answers
-        clock = asyncio.get_running_loop().time
-        deadline = clock() + within
-        if tp not in consumer.assignment():
-            with contextlib.suppress(TimeoutError, *TRANSIENT_KAFKA_ERRORS):
-                return await asyncio.wait_for(self._group_past_end(consumer, tp), within)
-            return False
+        # Bounded as a whole: the client may keep a call waiting (a position being reset, a
+        # coordinator being looked for), and the command waits no longer than `within`.
+        held = tp in consumer.assignment()
+        look = (
+            self._handled_past_end(consumer, tp, asked)
+            if held
+            else self._group_past_end(consumer, tp)
+        )
+        with contextlib.suppress(TimeoutError, *TRANSIENT_KAFKA_ERRORS):
+            return await asyncio.wait_for(look, within)
+        return False
+
+    async def _handled_past_end(
+        self, consumer: AIOKafkaConsumer, tp: TopicPartition, asked: float
+    ) -> bool:
         while not self._stopping.is_set() and tp in consumer.assignment():
             if await self._handled_to_end(consumer, tp, asked):
                 return True
-            if clock() >= deadline:
-                break
             await asyncio.sleep(CATCH_UP_LOOK_SECONDS)
         return False
 
