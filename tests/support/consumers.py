@@ -115,12 +115,8 @@ async def running(consumer: EventConsumer) -> AsyncIterator[EventConsumer]:
 
 
 async def run_until(consumer: EventConsumer, condition: object, what: str) -> None:
-    task = asyncio.create_task(consumer.run())
-    try:
+    async with running(consumer):
         await eventually(condition, what=what)  # type: ignore[arg-type]
-    finally:
-        consumer.stop()
-        await asyncio.wait_for(task, 30)
 
 
 async def publish_to(kafka: str, topic: str, values: dict[int, list[bytes]]) -> None:
