@@ -22,6 +22,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
+from shared.database_url import asyncpg_url
+
 # Errors that mean "the database is not reachable right now", not "this input is wrong":
 # the work is retried later instead of being refused or dead-lettered.
 TRANSIENT_DB_ERRORS: tuple[type[BaseException], ...] = (
@@ -95,7 +97,7 @@ def create_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
     closed them when returned was, under load, opening and closing connections all the
     time (the key vault's 5, a hundred in a minute), each one slowing the others."""
     engine = _create_async_engine(
-        url,
+        asyncpg_url(url),
         pool_size=pool_size,
         max_overflow=0,
         pool_recycle=1800,

@@ -18,12 +18,14 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from shared.database_url import asyncpg_url
+
 
 def upgrade(database_url: str, migrations: Path, revision: str = "head") -> None:
     """Apply a service's migrations to its database (blocking; run it off the event loop)."""
     config = Config()
     config.set_main_option("script_location", str(migrations))
-    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    config.set_main_option("sqlalchemy.url", asyncpg_url(database_url).replace("%", "%%"))
     command.upgrade(config, revision)
 
 

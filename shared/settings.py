@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.broker_connection import (
@@ -20,6 +20,7 @@ from shared.broker_connection import (
     SecurityProtocol,
 )
 from shared.broker_tls import ClientCertificate
+from shared.database_url import asyncpg_url
 
 LIFECYCLE_TOPIC = "mla.request-lifecycle"
 
@@ -53,7 +54,10 @@ class ServiceSettings(BaseSettings):
     port: int = 8000
     database_url: str = Field(
         default="postgresql+asyncpg://postgres@127.0.0.1:55432/mla",
-        description="SQLAlchemy URL of the service's own database (asyncpg driver).",
+        description=(
+            "SQLAlchemy URL of the service's own database (asyncpg driver; postgresql:// "
+            "and postgres:// are taken as it)."
+        ),
     )
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # How the broker is reached (shared/broker_connection.py): in the clear on one machine;
@@ -161,6 +165,11 @@ class ServiceSettings(BaseSettings):
     @property
     def cors_origins(self) -> list[str]:
         return [origin.strip() for origin in self.cors_allowed_origins.split(",") if origin.strip()]
+
+    @field_validator("database_url")
+    @classmethod
+    def _through_asyncpg(cls, url: str) -> str:
+        return asyncpg_url(url)
 
     @model_validator(mode="after")
     def _broker_reachable_as_configured(self) -> Self:

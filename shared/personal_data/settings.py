@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from sqlalchemy.engine import make_url
 
+from shared.database_url import asyncpg_url
 from shared.personal_data.master_key import MasterKey
 from shared.personal_data.postgres_vault import PostgresKeyVault
 from shared.personal_data.vault import CachedKeyVault
@@ -23,7 +24,7 @@ class PersonalDataSettings(ServiceSettings):
     # is `mla_vault` on the server of the service's own database.
     vault_database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL of the key vault's database (asyncpg driver).",
+        description="SQLAlchemy URL of the key vault's database (asyncpg driver, as DATABASE_URL).",
     )
     # The master key file (`make run` makes it beside the stack's data; elsewhere a secret).
     personal_data_key_file: Path = Path(".stack/keys/personal-data.key")
@@ -31,6 +32,11 @@ class PersonalDataSettings(ServiceSettings):
     key_cache_seconds: float = Field(default=30.0, ge=0)
     # How many data keys a process that receives requests makes ahead, in one statement.
     key_reservoir_size: int = Field(default=64, ge=1, le=10_000)
+
+    @field_validator("vault_database_url")
+    @classmethod
+    def _vault_through_asyncpg(cls, url: str | None) -> str | None:
+        return None if url is None else asyncpg_url(url)
 
     @property
     def vault_url(self) -> str:

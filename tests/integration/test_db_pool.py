@@ -130,3 +130,17 @@ async def test_a_refused_statement_leaves_its_connection_in_the_pool() -> None:
             assert await connection.fetchval("SELECT pg_backend_pid()") == first
     finally:
         await engine.dispose()
+
+
+async def test_an_engine_made_from_a_plain_postgresql_url_runs_on_asyncpg() -> None:
+    # What a platform's secret holds: without the driver's name. The statements of every
+    # event run on asyncpg's own connection (`db.driver`), which psycopg's lacks.
+    url = sa.make_url(await fresh_database("intake")).set(drivername="postgresql")
+    engine = db.create_engine(url.render_as_string(hide_password=False), pool_size=1)
+    try:
+        async with db.session_factory(engine)() as session, session.begin():
+            connection = await db.driver(session)
+            assert isinstance(connection, asyncpg.Connection)
+            assert await connection.fetchval("SELECT 1") == 1
+    finally:
+        await engine.dispose()

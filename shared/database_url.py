@@ -1,0 +1,48 @@
+"""The URL of a service's database, in the one form the services speak: asyncpg's.
+
+Platforms hand out PostgreSQL URLs as `postgresql://…` or `postgres://…` (an operator's
+secret, a managed server's console). SQLAlchemy reads the first with psycopg and the second
+not at all, and the services run the statements of every event on asyncpg's own connection
+(shared.db.driver): given as they come, such a URL started a service that failed at its
+first request (`'AsyncConnection' object has no attribute 'fetch'`). They are taken as the
+same server reached through asyncpg, with libpq's `sslmode` as asyncpg's `ssl` (the same
+modes: `require`, `verify-full`, ...), which asyncpg would refuse as an unknown argument at
+the first connection; a URL naming another driver or database is refused at start, naming
+the setting.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+ASYNCPG = "postgresql+asyncpg"
+# Schemes that name PostgreSQL without a driver: the same server, reached through asyncpg.
+_PLAIN = {"postgresql", "postgres"}
+
+
+class DatabaseUrlError(ValueError):
+    """A database URL the services cannot use; says why without echoing it (it may hold
+    a password)."""
+
+
+def asyncpg_url(url: str) -> str:
+    """`url` with asyncpg as its driver; DatabaseUrlError for a URL of another driver or
+    database, or none at all."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUrlError(
+            "is not a database URL (expected postgresql+asyncpg://user@host:port/database)"
+        ) from None
+    if parsed.drivername not in _PLAIN | {ASYNCPG}:
+        raise DatabaseUrlError(
+            f"names the driver {parsed.drivername!r}; the services reach PostgreSQL through "
+            f"asyncpg: {ASYNCPG}:// (postgresql:// and postgres:// are taken as it)"
+        )
+    if parsed.drivername == ASYNCPG and "sslmode" not in parsed.query:
+        return url  # as given, byte for byte
+    query = dict(parsed.query)
+    if "sslmode" in query:
+        query["ssl"] = query.pop("sslmode")
+    return parsed.set(drivername=ASYNCPG, query=query).render_as_string(hide_password=False)
