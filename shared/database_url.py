@@ -7,8 +7,9 @@ not at all, and the services run the statements of every event on asyncpg's own 
 first request (`'AsyncConnection' object has no attribute 'fetch'`). They are taken as the
 same server reached through asyncpg, with libpq's `sslmode` as asyncpg's `ssl` (the same
 modes: `require`, `verify-full`, ...), which asyncpg would refuse as an unknown argument at
-the first connection; a URL naming another driver or database is refused at start, naming
-the setting.
+the first connection. A URL naming another driver or database, or a parameter asyncpg does
+not take (libpq's `sslrootcert`, `application_name`, ...: SQLAlchemy hands the URL's
+parameters to asyncpg's `connect` as they are), is refused at start, naming the setting.
 """
 
 from __future__ import annotations
@@ -19,6 +20,22 @@ from sqlalchemy.exc import ArgumentError
 ASYNCPG = "postgresql+asyncpg"
 # Schemes that name PostgreSQL without a driver: the same server, reached through asyncpg.
 _PLAIN = {"postgresql", "postgres"}
+# The URL parameters asyncpg's `connect` takes as text, and SQLAlchemy's own for it.
+_PARAMETERS = {
+    "host",
+    "port",
+    "user",
+    "password",
+    "passfile",
+    "database",
+    "service",
+    "servicefile",
+    "ssl",
+    "target_session_attrs",
+    "krbsrvname",
+    "gsslib",
+    "prepared_statement_cache_size",
+}
 
 
 class DatabaseUrlError(ValueError):
@@ -40,9 +57,15 @@ def asyncpg_url(url: str) -> str:
             f"names the driver {parsed.drivername!r}; the services reach PostgreSQL through "
             f"asyncpg: {ASYNCPG}:// (postgresql:// and postgres:// are taken as it)"
         )
-    if parsed.drivername == ASYNCPG and "sslmode" not in parsed.query:
-        return url  # as given, byte for byte
     query = dict(parsed.query)
     if "sslmode" in query:
         query["ssl"] = query.pop("sslmode")
+    if unknown := sorted(set(query) - _PARAMETERS):
+        raise DatabaseUrlError(
+            f"has parameters asyncpg does not take: {', '.join(unknown)} (it takes "
+            f"{', '.join(sorted(_PARAMETERS))}; sslmode is read as ssl, and with it the "
+            "certificate files come from PGSSLROOTCERT, PGSSLCERT and PGSSLKEY)"
+        )
+    if parsed.drivername == ASYNCPG and query == parsed.query:
+        return url  # as given, byte for byte
     return parsed.set(drivername=ASYNCPG, query=query).render_as_string(hide_password=False)

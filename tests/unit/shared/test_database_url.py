@@ -28,6 +28,13 @@ def test_libpq_sslmode_becomes_asyncpg_ssl_with_the_same_mode() -> None:
     assert url == "postgresql+asyncpg://mla@db.example/mla?ssl=verify-full"
 
 
+def test_a_parameter_asyncpg_does_not_take_is_refused_by_name() -> None:
+    # Passed on to asyncpg's connect as it is, it failed every connection.
+    with pytest.raises(DatabaseUrlError, match="sslrootcert") as refused:
+        asyncpg_url("postgres://mla@db.example/mla?sslmode=verify-full&sslrootcert=/ca.pem")
+    assert "PGSSLROOTCERT" in str(refused.value)
+
+
 @pytest.mark.parametrize(
     "url", ["postgresql+psycopg://mla@db/mla", "mysql://mla@db/mla", "sqlite:///mla.db"]
 )
