@@ -18,6 +18,7 @@ from devstack.broker import free_port
 from devstack.postgres import EmbeddedPostgres
 from devstack.provision import create_database, migrate
 from devstack.services import ServiceSpec
+from shared.database_url import asyncpg_dsn
 
 # What an operator sets on any server holding a million requests; the rest are defaults.
 TUNING = {
@@ -87,10 +88,7 @@ async def _recreate(server_url: str, name: str) -> None:
 
 def plain_url(url: str, database: str | None = None) -> str:
     """The URL without SQLAlchemy's driver name, for asyncpg and psycopg."""
-    parsed = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
+    return asyncpg_dsn(url, database=database)
 
 
 def over_tcp(url: str) -> str:

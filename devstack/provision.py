@@ -6,17 +6,16 @@ import asyncio
 from pathlib import Path
 
 import asyncpg
-from sqlalchemy.engine import make_url
 
 from shared import migrations
+from shared.database_url import asyncpg_dsn
 from shared.kafka import ensure_topics
 from shared.settings import LIFECYCLE_TOPIC
 
 
 async def create_database(server_url: str, name: str) -> bool:
     """Create database `name` on the server of `server_url` unless it exists."""
-    url = make_url(server_url).set(drivername="postgresql", database="postgres")
-    connection = await asyncpg.connect(url.render_as_string(hide_password=False))
+    connection = await asyncpg.connect(asyncpg_dsn(server_url, database="postgres"))
     try:
         exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:

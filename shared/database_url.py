@@ -69,3 +69,16 @@ def asyncpg_url(url: str) -> str:
     if parsed.drivername == ASYNCPG and query == parsed.query:
         return url  # as given, byte for byte
     return parsed.set(drivername=ASYNCPG, query=query).render_as_string(hide_password=False)
+
+
+def asyncpg_dsn(url: str, *, database: str | None = None) -> str:
+    """The same server (and `database`, when given) as a DSN for asyncpg's own `connect`,
+    which reads libpq's names: `ssl` goes back to `sslmode` (asyncpg takes a parameter of
+    the DSN it does not know for a server setting, and the server refuses `ssl` as one)."""
+    parsed = make_url(asyncpg_url(url))
+    query = dict(parsed.query)
+    if "ssl" in query:
+        query["sslmode"] = query.pop("ssl")
+    if database is not None:
+        parsed = parsed.set(database=database)
+    return parsed.set(drivername="postgresql", query=query).render_as_string(hide_password=False)

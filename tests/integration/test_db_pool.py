@@ -8,8 +8,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from devstack.provision import create_database
 from shared import db
-from tests.support.infra import fresh_database
+from shared.database_url import asyncpg_dsn
+from tests.support.infra import fresh_database, unique
 
 pytestmark = pytest.mark.integration
 
@@ -142,5 +144,26 @@ async def test_an_engine_made_from_a_plain_postgresql_url_runs_on_asyncpg() -> N
             connection = await db.driver(session)
             assert isinstance(connection, asyncpg.Connection)
             assert await connection.fetchval("SELECT 1") == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_a_url_that_asks_for_tls_by_asyncpgs_name_reaches_the_server_everywhere() -> None:
+    # As deploy/'s Secrets write it (`?ssl=require`; the test server takes `disable`): the
+    # services read it, and so do the migration Job's database creation and the auditors'
+    # verification in several processes, which hand it to asyncpg's own connect. Before,
+    # those two sent `ssl` to the server as a setting, which it refused.
+    url = sa.make_url(await fresh_database("intake"))
+    with_tls = url.update_query_dict({"ssl": "disable"}).render_as_string(hide_password=False)
+    name = unique("t_created")
+    assert await create_database(with_tls, name)
+    connection = await asyncpg.connect(asyncpg_dsn(with_tls))
+    try:
+        assert await connection.fetchval("SELECT current_database()") == url.database
+    finally:
+        await connection.close()
+    engine = db.create_engine(with_tls, pool_size=1)
+    try:
+        assert await _backend_pid(engine) > 0
     finally:
         await engine.dispose()

@@ -28,6 +28,7 @@ from services.tracking.domain.archive import (
     canonical_bytes,
     chain_hash,
 )
+from shared.database_url import asyncpg_dsn
 from shared.db import driver
 from shared.events.envelope import CloudEvent
 
@@ -144,7 +145,7 @@ class ArchiveStore:
         """Where the archive is, for the driver in another process."""
         engine = self._session.bind
         assert isinstance(engine, AsyncEngine), "the session is bound to an engine"
-        return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return asyncpg_dsn(engine.url.render_as_string(hide_password=False))
 
     async def of_request(self, request_id: str) -> list[dict[str, Any]]:
         rows = await self._session.execute(

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from services.intake.settings import Settings as IntakeSettings
 from services.routing.settings import Settings as RoutingSettings
-from shared.database_url import DatabaseUrlError, asyncpg_url
+from shared.database_url import DatabaseUrlError, asyncpg_dsn, asyncpg_url
 
 
 def test_a_url_of_asyncpg_is_taken_as_given() -> None:
@@ -61,3 +61,11 @@ def test_the_key_vault_url_is_read_the_same_way() -> None:
     assert settings.vault_url == "postgresql+asyncpg://mla@db.example/mla_vault"
     with pytest.raises(ValidationError, match="vault_database_url"):
         IntakeSettings(vault_database_url="mysql://mla@db.example/mla_vault")
+
+
+def test_asyncpgs_own_connect_is_given_libpqs_names() -> None:
+    # It reads a DSN's parameters as libpq does and sends those it does not know to the
+    # server as settings: `ssl` goes back to `sslmode`.
+    url = "postgresql+asyncpg://mla:p%40ss@db.example/mla_tracking?ssl=verify-full"
+    assert asyncpg_dsn(url) == "postgresql://mla:p%40ss@db.example/mla_tracking?sslmode=verify-full"
+    assert asyncpg_dsn(url, database="postgres").endswith("/postgres?sslmode=verify-full")
