@@ -206,11 +206,11 @@ class TlsTerminator:
                 upstream_writer.close()
                 return
         await asyncio.gather(
-            _pipe(reader, upstream_writer), _pipe(upstream_reader, writer), return_exceptions=True
+            pipe(reader, upstream_writer), pipe(upstream_reader, writer), return_exceptions=True
         )
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     try:
         while data := await reader.read(65536):
             writer.write(data)
