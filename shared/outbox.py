@@ -20,10 +20,10 @@ import structlog
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaTimeoutError
 from aiokafka.partitioner import murmur2
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.backoff import Backoff
-from shared.db import driver, is_transient, quoted
+from shared.db import autocommit_driver, is_transient, quoted
 from shared.events.envelope import CONTENT_TYPE
 from shared.kafka import (
     TRANSIENT_KAFKA_ERRORS,
@@ -66,6 +66,7 @@ class OutboxRelay:
         history: Callable[[AsyncSession], Awaitable[int]] | None = None,
     ) -> None:
         self._sessions = sessions
+        self._engine: AsyncEngine = sessions.kw["bind"]
         self._outbox = outbox
         self._take_sql = (
             "WITH mine AS (SELECT pg_try_advisory_xact_lock($1) AS held) "
@@ -124,12 +125,13 @@ class OutboxRelay:
     async def publish_batch(self) -> int:
         """Publish up to one batch of outbox rows; returns how many were published."""
         producer = await self._ensure_producer()
-        async with self._sessions() as session, session.begin():
-            # On the driver's connection, one statement: a relay looks at its outbox after
-            # every command. The rows are taken out at once and published before the commit:
-            # a failure rolls the transaction back and puts them back, in their place. None
-            # when another instance of this service holds the lock (it is publishing).
-            connection = await driver(session)
+        # On the driver's connection, in a transaction of its own rather than a session's
+        # (whose checkout, BEGIN and commit cost the relay a third of its CPU a batch), one
+        # statement: a relay looks at its outbox after every command. The rows are taken
+        # out at once and published before the commit: a failure rolls the transaction back
+        # and puts them back, in their place. None when another instance of this service
+        # holds the lock (it is publishing).
+        async with autocommit_driver(self._engine) as connection, connection.transaction():
             taken = await connection.fetch(self._take_sql, self._lock_key, BATCH_SIZE)
             taken_at = asyncio.get_running_loop().time()
             rows = sorted((_Row(*row) for row in taken), key=lambda row: row.id)
