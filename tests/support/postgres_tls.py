@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import ssl
 import struct
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,49 +20,21 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from devstack.broker import free_port
-from tests.support.tls import Authority, pipe
+from tests.support.tls import Authority, ServerInThread, pipe
 
 # The first message of a client that asks for TLS: its length, then this code.
 SSL_REQUEST = struct.pack("!ii", 8, 80877103)
 
 
-class PostgresTlsFront:
-    """Takes connections on `localhost:port`, in a thread with an event loop of its own."""
+class PostgresTlsFront(ServerInThread):
+    """Takes connections on `localhost:port`; passes on those that asked for TLS."""
 
     def __init__(self, port: int, upstream: tuple[str, int], context: ssl.SSLContext) -> None:
-        self.port = port
+        super().__init__(port, "postgres-tls")  # in the clear until the client asks
         self._upstream = upstream
         self._context = context
-        self._loop = asyncio.new_event_loop()
-        self._started = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="postgres-tls", daemon=True)
-        self._server: asyncio.Server | None = None
         self.encrypted = 0  # connections passed on after a TLS handshake
         self.refused = 0  # connections that did not ask for TLS
-
-    def start(self) -> None:
-        self._thread.start()
-        if not self._started.wait(10):
-            raise RuntimeError("the TLS front did not start")
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._loop.call_soon_threadsafe(self._server.close)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._server = self._loop.run_until_complete(
-            asyncio.start_server(self._connection, "localhost", self.port)
-        )
-        self._started.set()
-        self._loop.run_forever()
-        pending = asyncio.all_tasks(self._loop)
-        for task in pending:
-            task.cancel()
-        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        self._loop.close()
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

@@ -139,33 +139,22 @@ def _usage(*, certificates: bool) -> x509.KeyUsage:
 # --- TLS in front of the broker ------------------------------------------------------------------
 
 
-class TlsTerminator:
-    """Takes TLS connections on `port` and passes their bytes on to `upstream`, in a thread
-    with an event loop of its own (so that any test's loop can use it)."""
+class ServerInThread:
+    """A server for the tests' proxies on `localhost:port`, in a thread with an event loop of
+    its own (so that any test's loop can use it); `_connection` takes each connection."""
 
-    def __init__(
-        self,
-        port: int,
-        upstream: tuple[str, int],
-        context: ssl.SSLContext,
-        scram_users: dict[str, str] | None = None,
-    ) -> None:
+    def __init__(self, port: int, name: str, context: ssl.SSLContext | None = None) -> None:
         self.port = port
-        self._upstream = upstream
-        self._context = context
-        # With users: each client authenticates by SCRAM-SHA-512 first (tests/support/sasl.py).
-        self._scram_users = scram_users
+        self._tls = context  # TLS from the first byte, or None: in the clear
         self._loop = asyncio.new_event_loop()
         self._started = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="tls-terminator", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._server: asyncio.Server | None = None
-        # The serial number of each client certificate presented, connection by connection.
-        self.presented: list[str] = []
 
     def start(self) -> None:
         self._thread.start()
         if not self._started.wait(10):
-            raise RuntimeError("the TLS terminator did not start")
+            raise RuntimeError(f"{self._thread.name} did not start")
 
     def stop(self) -> None:
         if self._server is not None:
@@ -176,7 +165,7 @@ class TlsTerminator:
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
         self._server = self._loop.run_until_complete(
-            asyncio.start_server(self._connection, "localhost", self.port, ssl=self._context)
+            asyncio.start_server(self._connection, "localhost", self.port, ssl=self._tls)
         )
         self._started.set()
         self._loop.run_forever()
@@ -186,6 +175,27 @@ class TlsTerminator:
             task.cancel()
         self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self._loop.close()
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raise NotImplementedError
+
+
+class TlsTerminator(ServerInThread):
+    """Takes TLS connections on `port` and passes their bytes on to `upstream`."""
+
+    def __init__(
+        self,
+        port: int,
+        upstream: tuple[str, int],
+        context: ssl.SSLContext,
+        scram_users: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(port, "tls-terminator", context)
+        self._upstream = upstream
+        # With users: each client authenticates by SCRAM-SHA-512 first (tests/support/sasl.py).
+        self._scram_users = scram_users
+        # The serial number of each client certificate presented, connection by connection.
+        self.presented: list[str] = []
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peercert")
