@@ -125,9 +125,10 @@ class OutboxRelay:
     async def publish_batch(self) -> int:
         """Publish up to one batch of outbox rows; returns how many were published."""
         producer = await self._ensure_producer()
-        # On the driver's connection, in a transaction of its own rather than a session's
-        # (whose checkout, BEGIN and commit cost the relay a third of its CPU a batch), one
-        # statement: a relay looks at its outbox after every command. The rows are taken
+        # On the driver's connection, in a transaction of asyncpg's rather than a session's
+        # (whose checkout, BEGIN and commit cost the relay an eighth more CPU a one-event
+        # batch, docs/benchmarks/system.md change 61), one statement: a relay looks at its
+        # outbox after every command. The rows are taken
         # out at once and published before the commit: a failure rolls the transaction back
         # and puts them back, in their place. None when another instance of this service
         # holds the lock (it is publishing).
