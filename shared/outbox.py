@@ -128,10 +128,9 @@ class OutboxRelay:
         # On the driver's connection, in a transaction of asyncpg's rather than a session's
         # (whose checkout, BEGIN and commit cost the relay an eighth more CPU a one-event
         # batch, docs/benchmarks/system.md change 61), one statement: a relay looks at its
-        # outbox after every command. The rows are taken
-        # out at once and published before the commit: a failure rolls the transaction back
-        # and puts them back, in their place. None when another instance of this service
-        # holds the lock (it is publishing).
+        # outbox after every command. The rows are taken out at once and published before
+        # the commit: a failure rolls the transaction back and puts them back, in their
+        # place. None when another instance of this service holds the lock (it publishes).
         async with autocommit_driver(self._engine) as connection, connection.transaction():
             taken = await connection.fetch(self._take_sql, self._lock_key, BATCH_SIZE)
             taken_at = asyncio.get_running_loop().time()
