@@ -59,6 +59,10 @@ class ServiceSettings(BaseSettings):
             "and postgres:// are taken as it)."
         ),
     )
+    # Connections one instance keeps to its database, and never more: a caller beyond them
+    # waits for one (shared.db.create_engine). Every instance of every service, times this,
+    # must fit the server's `max_connections` (deploy/README.md, "How it scales").
+    database_pool_size: int = Field(default=20, ge=1, le=500)
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     # How the broker is reached (shared/broker_connection.py): in the clear on one machine;
     # SSL (mutual TLS with a client certificate) or SASL_SSL with a production Kafka.

@@ -3,14 +3,18 @@ away while it lay idle is replaced before anyone uses it; a busy pool is not che
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from devstack.provision import create_database
 from shared import db
 from shared.database_url import asyncpg_dsn
+from shared.runtime import build_runtime
+from shared.settings import ServiceSettings
 from tests.support.infra import fresh_database, unique
 
 pytestmark = pytest.mark.integration
@@ -167,3 +171,24 @@ async def test_a_url_that_asks_for_tls_by_asyncpgs_name_reaches_the_server_every
         assert await _backend_pid(engine) > 0
     finally:
         await engine.dispose()
+
+
+async def test_an_instance_keeps_as_many_connections_as_its_pool_size_setting_and_no_more() -> None:
+    # Every instance of every service, times this, must fit the server's max_connections:
+    # an operator sizes it (DATABASE_POOL_SIZE) to the replicas the autoscaler may make.
+    settings = ServiceSettings(database_url=await fresh_database("intake"), database_pool_size=2)
+    runtime = build_runtime(
+        service="t", settings=settings, outbox=None, processed=None, handler=None
+    )
+    try:
+        async with runtime.engine.connect() as first, runtime.engine.connect() as second:
+            assert len({await _pid(first), await _pid(second)}) == 2  # two in use
+            with pytest.raises(TimeoutError):  # a third caller waits for one of them
+                async with asyncio.timeout(0.5), runtime.engine.connect():
+                    pass
+    finally:
+        await runtime.engine.dispose()
+
+
+async def _pid(connection: AsyncConnection) -> int:
+    return int(await connection.scalar(sa.text("SELECT pg_backend_pid()")))
