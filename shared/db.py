@@ -88,8 +88,12 @@ def _sqlstate(error: BaseException | None) -> str | None:
 IDLE_BEFORE_PING_SECONDS = 1.0
 
 
-def create_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 20, application_name: str | None = None
+) -> AsyncEngine:
     """An async engine whose pool checks connections, so that a restarted server is noticed.
+    Its connections give the server `application_name`, when given: what `pg_stat_activity`
+    and the server's log show of them, so that an operator can tell whose they are.
 
     The pool keeps `pool_size` connections and opens no more: a caller beyond them waits for
     one to be returned. A new connection costs PostgreSQL a process and asyncpg a round of
@@ -105,6 +109,9 @@ def create_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
         # through orjson, several times faster than the standard library's json.
         json_serializer=_json_text,
         json_deserializer=orjson.loads,
+        connect_args=(
+            {"server_settings": {"application_name": application_name}} if application_name else {}
+        ),
     )
     _ping_when_idle(engine)
     return engine

@@ -126,7 +126,11 @@ def build_runtime(
     # The broker's TLS files are read here, once: one that cannot be read stops the service
     # at start, saying which, rather than failing every retry of its relay and consumer.
     tls = settings.broker.tls
-    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        application_name=settings.database_application_name,
+    )
     sessions = session_factory(engine)
     runtime = Runtime(service=service, settings=settings, engine=engine, sessions=sessions)
     if outbox is not None:

@@ -229,6 +229,13 @@ class ServiceSettings(BaseSettings):
             sasl=sasl,
         )
 
+    @property
+    def database_application_name(self) -> str:
+        """How the service's connections name themselves to PostgreSQL: `mla-<service>`, from
+        its settings' prefix (`INTAKE_` -> `mla-intake`)."""
+        service = self.model_config.get("env_prefix", "").rstrip("_").lower()
+        return f"mla-{service}" if service and service != "mla" else "mla"
+
     def consumer_group_of(self, service: str) -> str:
         """The consumer group the service's instances share: `CONSUMER_GROUP`, or
         `mla-<service>`."""

@@ -66,10 +66,13 @@ class PostgresKeyVault:
         self._master = master
 
     @classmethod
-    def open(cls, database_url: str, master: MasterKey) -> PostgresKeyVault:
+    def open(
+        cls, database_url: str, master: MasterKey, *, application_name: str | None = None
+    ) -> PostgresKeyVault:
         # Every submission makes a key and every response opens one: a pool of two made and
         # closed overflow connections all the time under concurrent calls.
-        return cls(create_engine(database_url, pool_size=5), master)
+        engine = create_engine(database_url, pool_size=5, application_name=application_name)
+        return cls(engine, master)
 
     async def close(self) -> None:
         await self._engine.dispose()

@@ -49,6 +49,8 @@ class PersonalDataSettings(ServiceSettings):
 def open_key_vault(settings: PersonalDataSettings) -> tuple[CachedKeyVault, PostgresKeyVault]:
     """The cached vault a service reads through, and the store under it (to close at stop)."""
     store = PostgresKeyVault.open(
-        settings.vault_url, MasterKey.load(settings.personal_data_key_file)
+        settings.vault_url,
+        MasterKey.load(settings.personal_data_key_file),
+        application_name=settings.database_application_name,
     )
     return CachedKeyVault(store, settings.key_cache_seconds), store

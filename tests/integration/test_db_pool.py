@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from devstack.provision import create_database
+from services.routing.settings import Settings as RoutingSettings
 from shared import db
 from shared.database_url import asyncpg_dsn
 from shared.runtime import build_runtime
-from shared.settings import ServiceSettings
 from tests.support.infra import fresh_database, unique
 
 pytestmark = pytest.mark.integration
@@ -175,19 +175,37 @@ async def test_a_url_that_asks_for_tls_by_asyncpgs_name_reaches_the_server_every
 
 async def test_an_instance_keeps_as_many_connections_as_its_pool_size_setting_and_no_more() -> None:
     # Every instance of every service, times this, must fit the server's max_connections:
-    # an operator sizes it (DATABASE_POOL_SIZE) to the replicas the autoscaler may make.
-    settings = ServiceSettings(database_url=await fresh_database("intake"), database_pool_size=2)
+    # an operator sizes it (DATABASE_POOL_SIZE) to the replicas the autoscaler may make, and
+    # tells in pg_stat_activity whose connections are whose.
+    url = await fresh_database("intake")
+    settings = RoutingSettings(database_url=url, database_pool_size=2)
     runtime = build_runtime(
-        service="t", settings=settings, outbox=None, processed=None, handler=None
+        service="routing", settings=settings, outbox=None, processed=None, handler=None
     )
     try:
         async with runtime.engine.connect() as first, runtime.engine.connect() as second:
             assert len({await _pid(first), await _pid(second)}) == 2  # two in use
+            names = await _names_of_connections_to(url)
+            assert names.count("mla-routing") == 2
             with pytest.raises(TimeoutError):  # a third caller waits for one of them
                 async with asyncio.timeout(0.5), runtime.engine.connect():
                     pass
     finally:
         await runtime.engine.dispose()
+
+
+async def _names_of_connections_to(url: str) -> list[str]:
+    """The application names of the connections to the database of `url`, as an operator
+    reads them."""
+    watcher = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        rows = await watcher.fetch(
+            "SELECT application_name FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in rows]
+    finally:
+        await watcher.close()
 
 
 async def _pid(connection: AsyncConnection) -> int:
