@@ -21,6 +21,7 @@ from tests.support.routing_journeys import (
     by_office,
     close,
     decline,
+    every_office_reports,
     fields_of,
     lifecycle,
     route_by_hand,
@@ -170,8 +171,7 @@ async def test_the_department_closes_as_soon_as_tracking_shows_the_last_report(
     # The report reaches intake through the topic, a moment after tracking may show it:
     # the closure waits that moment instead of being refused.
     request_id = await routed_request(client)
-    for assignment_id in (await assignment_ids(client, request_id)).values():
-        assert (await client.report(assignment_id)).status_code == 200
+    await every_office_reports(client, request_id)
     await client.until_tracked(request_id, "executed")
 
     closed = await close(client, request_id, outcome="completed", answer_summary="Done.")
@@ -308,8 +308,7 @@ async def test_a_closure_and_a_withdrawal_at_the_same_moment_close_the_request_o
     client: Client,
 ) -> None:
     request_id = await routed_request(client)
-    for assignment_id in (await assignment_ids(client, request_id)).values():
-        assert (await client.report(assignment_id)).status_code == 200
+    await every_office_reports(client, request_id)
     await client.until_intake_allows(request_id, "close as completed")
 
     responses = await asyncio.gather(

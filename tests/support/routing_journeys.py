@@ -110,6 +110,12 @@ async def assignment_ids(client: Client, request_id: str) -> dict[str, str]:
     return {a["office_id"]: a["assignment_id"] for a in await client.assignments(request_id)}
 
 
+async def every_office_reports(client: Client, request_id: str) -> None:
+    """Each executing office reports its assignment executed (as that office)."""
+    for assignment_id in (await assignment_ids(client, request_id)).values():
+        assert (await client.report(assignment_id)).status_code == 200
+
+
 def lifecycle(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The timeline without tracking's own deadline alerts (they come when time says so)."""
     return [e for e in entries if not e["type"].startswith("mla.request.deadline_")]
