@@ -56,7 +56,7 @@ def postgres_server() -> Iterator[str]:
 
 
 async def _tune(url: str) -> None:
-    connection = await asyncpg.connect(plain_url(url))
+    connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
         for name, value in TUNING.items():
             await connection.execute(f"ALTER SYSTEM SET {name} = '{value}'")
@@ -78,17 +78,12 @@ def empty_database(server_url: str, name: str) -> str:
 
 
 async def _recreate(server_url: str, name: str) -> None:
-    connection = await asyncpg.connect(plain_url(server_url))
+    connection = await asyncpg.connect(asyncpg_dsn(server_url))
     try:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await connection.close()
     await create_database(server_url, name)
-
-
-def plain_url(url: str, database: str | None = None) -> str:
-    """The URL without SQLAlchemy's driver name, for asyncpg and psycopg."""
-    return asyncpg_dsn(url, database=database)
 
 
 def over_tcp(url: str) -> str:

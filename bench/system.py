@@ -46,10 +46,11 @@ from bench.machine import describe, pace, postgres_version
 from bench.measure import now
 from bench.resources import Sampler
 from bench.run import Run
-from bench.server import plain_url, postgres_server
+from bench.server import postgres_server
 from bench.system_report import SystemReport
 from bench.system_stack import HOST, Stack
 from bench.whereabouts import whereabouts
+from shared.database_url import asyncpg_dsn
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"logs of the services: {workdir}", flush=True)
     with postgres_server() as server:
         # Measured idle, before anything of the run is started.
-        idle_pace = asyncio.run(pace(plain_url(server)))
+        idle_pace = asyncio.run(pace(asyncpg_dsn(server)))
         stack = Stack(workdir, server, partitions=args.partitions)
         if args.follow == "stream":
             # The stream looks at the archive this often (once a second by default).
@@ -87,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"appending {args.append_events:,} events both ways...", flush=True)
             events = generate(Caseload(now()), args.append_events)
             report.append = append.compare(server, events, args.append_writers)
-        report.machine = describe(asyncio.run(postgres_version(plain_url(server))))
+        report.machine = describe(asyncio.run(postgres_version(asyncpg_dsn(server))))
         report.machine["load average (1, 5, 15 min)"] += f" at the end; {load_before} before"
         report.machine |= idle_pace
         report.machine["broker"] = (
@@ -144,7 +145,7 @@ async def _measure(args: argparse.Namespace, stack: Stack, report: SystemReport)
     if args.follow == "stream":
         follower = StreamFollower(HOST, stack.ports["tracking"], operator)
     else:
-        follower = ArchiveFollower(plain_url(stack.database_urls["tracking"]))
+        follower = ArchiveFollower(asyncpg_dsn(stack.database_urls["tracking"]))
     await follower.start()
     run = Run(
         args, stack, intake, routing, tracking, operator, submissions, follower, sampler, report

@@ -28,13 +28,14 @@ from pathlib import Path
 import asyncpg
 import psutil
 
-from bench.server import empty_database, plain_url
+from bench.server import empty_database
 from devstack.broker import EmbeddedBroker, free_port
 from devstack.provision import create_topics, migrate
 from devstack.services import ROOT, ServiceSpec
 from shared.auth.cli import principal_of
 from shared.auth.keys import create_shared_key, read_shared_key
 from shared.auth.tokens import issue_token
+from shared.database_url import asyncpg_dsn
 from shared.personal_data.master_key import ensure_master_key
 from shared.personal_data.postgres_vault import MIGRATIONS as VAULT_MIGRATIONS
 from shared.settings import LIFECYCLE_TOPIC
@@ -214,7 +215,7 @@ class Stack:
 async def _postmaster_pid(server_url: str) -> int | None:
     """The server's main process: the parent of a backend (for its CPU, children included);
     None when the server is not on this machine."""
-    connection = await asyncpg.connect(plain_url(server_url))
+    connection = await asyncpg.connect(asyncpg_dsn(server_url))
     try:
         backend = await connection.fetchval("SELECT pg_backend_pid()")
         # Asked while the backend lives: once it exits, its number means nothing.

@@ -26,8 +26,9 @@ from bench import load, measure
 from bench.caseload import Caseload
 from bench.machine import describe, pace, postgres_version
 from bench.report import Report
-from bench.server import fresh_database, plain_url, postgres_server
+from bench.server import fresh_database, postgres_server
 from services.tracking.domain.archive import generate_private_key
+from shared.database_url import asyncpg_dsn
 from shared.db import UnitOfWork, create_engine, session_factory
 
 
@@ -46,13 +47,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _run(args: argparse.Namespace, url: str, server: str) -> Report:
     report = Report(events=args.events, requests=args.requests)
-    report.machine = describe(await postgres_version(plain_url(url))) | await pace(plain_url(url))
+    dsn = asyncpg_dsn(url)
+    report.machine = describe(await postgres_version(dsn)) | await pace(dsn)
     caseload = Caseload(measure.now())
     started = time.perf_counter()
     events = load.generate(caseload, args.events)
     load.check_sample(events)
     report.step("generate events (incl. routing engine)", time.perf_counter() - started)
-    connection = await asyncpg.connect(plain_url(url))
+    connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
         await _load(report, connection, events)
     finally:
@@ -112,7 +114,7 @@ async def _replay_and_verify(
                 seconds, outcome)  # fmt: skip
     seconds, outcome = await measure.replay(uow, apply=True, workers=workers)
     report.rate("replay + apply (live already equal)", events, seconds, outcome)
-    connection = await asyncpg.connect(plain_url(url))
+    connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
         await connection.execute("DELETE FROM requests; DELETE FROM deadlines")
     finally:
@@ -129,7 +131,7 @@ async def _replay_and_verify(
 
 
 async def _grow(report: Report, url: str, requests: int) -> None:
-    connection = await asyncpg.connect(plain_url(url))
+    connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
         started = time.perf_counter()
         rows = await load.request_rows(connection)

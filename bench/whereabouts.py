@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from bench.server import plain_url
+from shared.database_url import asyncpg_dsn
 
 
 async def whereabouts(database_urls: dict[str, str], request_ids: list[str]) -> dict[str, str]:
@@ -17,7 +17,7 @@ async def whereabouts(database_urls: dict[str, str], request_ids: list[str]) -> 
     a service's outbox is marked unpublished) and what tracking's archive holds."""
     found: dict[str, list[str]] = {request_id: [] for request_id in request_ids}
     for service in ("intake", "routing"):
-        connection = await asyncpg.connect(plain_url(database_urls[service]))
+        connection = await asyncpg.connect(asyncpg_dsn(database_urls[service]))
         try:
             recorded = await connection.fetch(
                 "SELECT stream_id, type, event_id, "
@@ -34,7 +34,7 @@ async def whereabouts(database_urls: dict[str, str], request_ids: list[str]) -> 
                 if row["stream_id"] == request_id
             ]
             found[request_id].append(f"{service}: {', '.join(types) or 'nothing'}")
-    connection = await asyncpg.connect(plain_url(database_urls["tracking"]))
+    connection = await asyncpg.connect(asyncpg_dsn(database_urls["tracking"]))
     try:
         archived = await connection.fetch(
             "SELECT subject, type FROM archive WHERE subject = ANY($1) ORDER BY position",

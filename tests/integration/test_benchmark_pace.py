@@ -8,11 +8,11 @@ import re
 import asyncpg
 
 from bench.machine import pace
-from bench.server import plain_url
+from shared.database_url import asyncpg_dsn
 
 
 async def test_the_record_says_how_fast_a_core_and_a_commit_were(pg_server: str) -> None:
-    url = plain_url(pg_server)
+    url = asyncpg_dsn(pg_server)
 
     figures = await pace(url)
 
