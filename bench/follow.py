@@ -89,20 +89,19 @@ class ArchiveFollower(Follower):
     async def _run(self) -> None:
         connection = await asyncpg.connect(self._url)
         try:
-            # Planned at every look: a plan kept from the first looks, made while `requests`
-            # was a few pages, read the status by scanning the whole table, once for every
-            # entry seen (measured: 900 scans and 310,000 rows read by PostgreSQL in 23 s at
-            # 25 requests/s, counted against the system); planned afresh, it is a lookup by
-            # the key once the table has grown.
-            await connection.execute("SET plan_cache_mode = force_custom_plan")
+            # Read by the keys, whatever PostgreSQL knows of the tables: the statement's
+            # plan is made once and kept, and a plan kept from the first looks, made while
+            # `requests` and `archive` were a few pages, scanned them whole, once for every
+            # entry seen (measured: 900 scans and 310,000 rows read in 23 s at 25
+            # requests/s). Planning it afresh at every look instead cost 0.2 ms of
+            # PostgreSQL's CPU 200 times a second, a twentieth of a core counted against
+            # the system and taken from it (docs/benchmarks/system.md, 62).
+            await connection.execute("SET enable_seqscan = off")
             look = await connection.prepare(
                 # The status looked up per entry, by the requests' key; the next thousand
                 # positions said as a range (they run without gaps): as a join with
-                # `position > $1` alone, the statement's plan, made while the archive was
-                # young and unanalysed, scanned and sorted the whole archive at every look
-                # (1.1-1.3 ms of PostgreSQL's CPU 130 times a second under the benchmark's
-                # load, measured with pg_stat_statements: spent by the benchmark, not the
-                # system).
+                # `position > $1` alone, it scanned and sorted the whole archive at every
+                # look (1.1-1.3 ms of PostgreSQL's CPU 130 times a second).
                 "SELECT a.position, a.type, a.subject, "
                 "(SELECT r.status FROM requests r WHERE r.request_id = a.subject) AS status "
                 "FROM archive a WHERE a.position > $1 AND a.position <= $1 + 1000 "

@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import NamedTuple
 
+import asyncpg
 import sqlalchemy as sa
 import structlog
 from aiokafka import AIOKafkaProducer, TopicPartition
@@ -38,6 +39,34 @@ from shared.settings import ServiceSettings
 log = structlog.get_logger("shared.outbox")
 
 BATCH_SIZE = 500
+
+
+# The relay's transaction, begun with the table scans its statement could be planned with
+# ruled out, in the round trip of its BEGIN. The outbox is a queue: every row is deleted
+# moments after it is stored, and its pages fill until a vacuum finds their room again and
+# cuts the table back to a page or two. The plan PostgreSQL keeps for the statement is made
+# then, for a table of a page or two, and scanning it whole is cheapest; kept until the
+# next vacuum, it scanned 300-400 pages of deleted rows at every batch under load, up to a
+# millisecond of the database's CPU for a row or two (docs/benchmarks/system.md, 62). A
+# plan made with scans ruled out finds the rows by their key at any size.
+_BEGIN = "BEGIN; SET LOCAL enable_seqscan = off"
+
+
+@contextlib.asynccontextmanager
+async def _transaction(connection: asyncpg.Connection) -> AsyncIterator[None]:
+    """`_BEGIN` … COMMIT, or ROLLBACK when the block fails. A connection that cannot roll
+    back (lost, or a statement cut off halfway) is closed, so that `autocommit_driver`
+    discards it rather than give the pool a connection inside a transaction."""
+    await connection.execute(_BEGIN)
+    try:
+        yield
+    except BaseException:
+        try:
+            await connection.execute("ROLLBACK")
+        except BaseException:
+            connection.terminate()
+        raise
+    await connection.execute("COMMIT")
 
 
 class _Row(NamedTuple):
@@ -69,9 +98,10 @@ class OutboxRelay:
         self._engine: AsyncEngine = sessions.kw["bind"]
         self._outbox = outbox
         self._take_sql = (
+            # The ids taken first, as an array, then their rows by the key (see `_BEGIN`).
             "WITH mine AS (SELECT pg_try_advisory_xact_lock($1) AS held) "
-            f"DELETE FROM {quoted(outbox)} WHERE id IN (SELECT id FROM {quoted(outbox)}, mine "
-            "WHERE mine.held ORDER BY id LIMIT $2) RETURNING id, key, type, body, "
+            f"DELETE FROM {quoted(outbox)} WHERE id = ANY(ARRAY(SELECT id FROM {quoted(outbox)}, "
+            "mine WHERE mine.held ORDER BY id LIMIT $2)) RETURNING id, key, type, body, "
             # The database's clock on both ends: the service's may differ from it.
             "COALESCE(CAST(extract(epoch FROM clock_timestamp() - created_at) AS float8), 0)"
         )
@@ -125,13 +155,13 @@ class OutboxRelay:
     async def publish_batch(self) -> int:
         """Publish up to one batch of outbox rows; returns how many were published."""
         producer = await self._ensure_producer()
-        # On the driver's connection, in a transaction of asyncpg's rather than a session's
+        # On the driver's connection, in a transaction begun on it rather than a session's
         # (whose checkout, BEGIN and commit cost the relay an eighth more CPU a one-event
         # batch, docs/benchmarks/system.md change 61), one statement: a relay looks at its
         # outbox after every command. The rows are taken out at once and published before
         # the commit: a failure rolls the transaction back and puts them back, in their
         # place. None when another instance of this service holds the lock (it publishes).
-        async with autocommit_driver(self._engine) as connection, connection.transaction():
+        async with autocommit_driver(self._engine) as connection, _transaction(connection):
             taken = await connection.fetch(self._take_sql, self._lock_key, BATCH_SIZE)
             taken_at = asyncio.get_running_loop().time()
             rows = sorted((_Row(*row) for row in taken), key=lambda row: row.id)

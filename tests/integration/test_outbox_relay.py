@@ -7,7 +7,7 @@ import asyncio
 import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import shared.outbox
 from devstack.broker import EmbeddedBroker, free_port
@@ -143,6 +143,73 @@ async def test_a_relay_that_keeps_publishing_does_not_stop_to_look_at_the_log(
     finally:
         relay.stop()
         await asyncio.wait_for(task, 20)
+
+
+async def test_a_relay_finds_its_rows_by_their_key_however_many_deleted_ones_the_outbox_holds(
+    kafka: str,
+) -> None:
+    """The outbox is a queue: each row is deleted moments after it is stored, and its pages
+    fill with deleted rows until a vacuum. The relay's statement, first planned while the
+    table was a page, still reads the row or two to publish by their key once the table
+    holds thousands of deleted rows, instead of reading all their pages at every batch."""
+    engine = create_engine(await fresh_database("intake"), pool_size=1)
+    async with engine.begin() as connection:
+        # Commits that wait for the log, as on a server in service (the tests' server does
+        # not wait, and a row whose deletion is not yet in the written log cannot be
+        # marked gone), and no vacuum to empty the pages meanwhile.
+        await connection.execute(sa.text("SELECT set_config('synchronous_commit', 'on', false)"))
+        await connection.execute(sa.text("ALTER TABLE outbox SET (autovacuum_enabled = false)"))
+    sessions = session_factory(engine)
+    relay = OutboxRelay(
+        sessions=sessions,
+        outbox=outbox,
+        settings=ServiceSettings(kafka_bootstrap_servers=kafka, topic=await fresh_topic(kafka)),
+        producer_factory=lambda: make_producer(kafka, "test"),
+        service=unique("relay"),
+    )
+    try:
+        for _ in range(8):  # PostgreSQL keeps a statement's plan from its sixth run on
+            await commit_withdrawal(sessions, relay)
+            assert await relay.publish_batch() == 1
+        async with engine.begin() as connection:
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO outbox (event_id, key, type, body) SELECT n::text, 'k', 't', "
+                    "convert_to(repeat(md5(n::text), 64), 'UTF8') "
+                    "FROM generate_series(1, 3000) AS n"
+                )
+            )
+            await connection.execute(sa.text("DELETE FROM outbox"))
+
+        # The first look past them marks them deleted in the key's index, once, as the
+        # next batch's look does for the rows of the batch before it.
+        await commit_withdrawal(sessions, relay)
+        assert await relay.publish_batch() == 1
+
+        before = await heap_pages_read(engine)
+        await commit_withdrawal(sessions, relay)
+        assert await relay.publish_batch() == 1
+        assert await heap_pages_read(engine) - before < 20, "read by key, not scanned"
+    finally:
+        relay.stop()
+        await relay.run()  # at once: it flushes what is left and closes its producer
+        await engine.dispose()
+
+
+async def heap_pages_read(engine: AsyncEngine) -> int:
+    """The pages of the outbox's table read so far (its one pooled connection's included)."""
+    async with engine.connect() as connection:
+        # The connection's own counts reach the statistics when its next transaction ends.
+        await connection.execute(sa.text("SELECT pg_stat_force_next_flush()"))
+        await connection.commit()
+        await connection.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
+        pages = await connection.scalar(
+            sa.text(
+                "SELECT heap_blks_hit + heap_blks_read FROM pg_statio_user_tables "
+                "WHERE relname = 'outbox'"
+            )
+        )
+        return int(pages)
 
 
 async def a_relay_with_history(
