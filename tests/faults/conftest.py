@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -61,11 +62,11 @@ async def system(request: pytest.FixtureRequest) -> AsyncIterator[System]:
     # services read it; one folder made one worker's services check the other's tokens.
     log_dir = RECORDS / "logs" / request.module.__name__.rsplit(".", 1)[-1]
     log_dir.mkdir(parents=True, exist_ok=True)
-    postgres = EmbeddedPostgres(
-        Path(tempfile.mkdtemp(prefix="mla-faults-")) / "pg" / "data",
-        free_port(),
-        fast_and_unsafe=True,
-    )
+    # The server's data, removed at the end unless a test of the module failed (its log
+    # is there too, beside the data folder).
+    folder = Path(tempfile.mkdtemp(prefix="mla-faults-"))
+    failed_before = request.session.testsfailed
+    postgres = EmbeddedPostgres(folder / "pg" / "data", free_port(), fast_and_unsafe=True)
     broker = EmbeddedBroker(free_port(), log_file=log_dir / "broker.log")
     await asyncio.to_thread(postgres.start)
     broker.start()
@@ -105,3 +106,5 @@ async def system(request: pytest.FixtureRequest) -> AsyncIterator[System]:
         await receiver.down()
         broker.stop()
         await asyncio.to_thread(postgres.stop)
+        if request.session.testsfailed == failed_before:
+            shutil.rmtree(folder, ignore_errors=True)

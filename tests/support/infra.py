@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import tempfile
 import threading
 import uuid
@@ -28,13 +29,16 @@ def postgres_url() -> str:
     from devstack.broker import free_port
     from devstack.postgres import EmbeddedPostgres
 
-    server = EmbeddedPostgres(
-        Path(tempfile.mkdtemp()) / "pg" / "data", free_port(), fast_and_unsafe=True
-    )
+    folder = Path(tempfile.mkdtemp(prefix="mla-test-"))
+    server = EmbeddedPostgres(folder / "pg" / "data", free_port(), fast_and_unsafe=True)
     server.start()
     import atexit
 
-    atexit.register(server.stop)
+    def stop() -> None:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(stop)
     os.environ["MLA_TEST_POSTGRES_URL"] = server.url()
     return server.url()
 
