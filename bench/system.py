@@ -139,6 +139,7 @@ async def _measure(args: argparse.Namespace, stack: Stack, report: SystemReport)
     intake = Pool(HOST, stack.ports["intake"])
     routing = Pool(HOST, stack.ports["routing"])
     tracking = Pool(HOST, stack.ports["tracking"])
+    notify = Pool(HOST, stack.ports["notify"])
     operator = stack.token("bench-operator", roles=["operator"])
     submissions = Submissions(HOST, stack.token("bench-authority", authority="si-dsp-ljubljana"))
     follower: Follower
@@ -157,11 +158,21 @@ async def _measure(args: argparse.Namespace, stack: Stack, report: SystemReport)
             await _sustained(run)
             await _lifecycles(run)
             await alone.measure(run)
+        report.rereads = {
+            name: await hops.rereads(pool, operator)
+            for name, pool in (
+                ("intake", intake),
+                ("routing", routing),
+                ("tracking", tracking),
+                ("notify", notify),
+            )
+        }
     finally:
         await follower.stop()
         intake.close()
         routing.close()
         tracking.close()
+        notify.close()
         sampler.stop()
     report.peak_rss = dict(sampler.peak_rss)
     report.phases = sampler.phases
@@ -184,6 +195,20 @@ async def _routed_latency(run: Run) -> None:
     report.routed_visible = Latencies.of(visible)
     report.routed_windows = _by_window(result.accepted, seen)
     print(f"  routed visible p50/p99: {report.routed_visible.brief()}", flush=True)
+    missing = [s.request_id for s in result.accepted if s.request_id not in seen]
+    if missing:
+        report.routed_whereabouts = await _trace(run, missing)
+
+
+async def _trace(run: Run, missing: list[str]) -> dict[str, str]:
+    """Where the first of the requests never seen routed stood in each service's records,
+    printed: looked up while the stack still runs, since how far each got is what tells a
+    lost event from a slow one."""
+    found = await whereabouts(run.stack.database_urls, missing[:5])
+    print(f"  {len(missing)} never showed as routed; the first:", flush=True)
+    for request_id, where in found.items():
+        print(f"    {request_id}: {where}", flush=True)
+    return found
 
 
 def _by_window(accepted: list[Sent], seen: dict[str, float]) -> list[tuple[int, Latencies]]:
@@ -234,13 +259,8 @@ async def _sustained(run: Run) -> None:
     )
     missing = [request_id for request_id in accepted if request_id not in seen]
     if missing:
-        # Looked up while the stack still runs: how far each got is what tells a lost event
-        # from a slow one.
         report.catch_up_missing = len(missing)
-        report.catch_up_whereabouts = await whereabouts(run.stack.database_urls, missing[:5])
-        print(f"  {len(missing)} never showed as routed; the first:", flush=True)
-        for request_id, where in report.catch_up_whereabouts.items():
-            print(f"    {request_id}: {where}", flush=True)
+        report.catch_up_whereabouts = await _trace(run, missing)
     # intake's own consumer (routing's facts, which a closure needs) and notify's work off
     # their share too: the lifecycles after it start once neither has anything left.
     notify = Pool(HOST, run.stack.ports["notify"])

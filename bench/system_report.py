@@ -48,6 +48,11 @@ class SystemReport:
     open_loop_intake: Latencies | None = None
     routed_visible: Latencies | None = None
     routed_missing: int = 0
+    # Where the first of the requests never seen routed stood in each service's records.
+    routed_whereabouts: dict[str, str] = field(default_factory=dict)
+    # How many times each service's consumer read a partition again because the broker had
+    # handed it messages past offsets it skipped (shared/consumer_gaps.py), over the run.
+    rereads: dict[str, int] = field(default_factory=dict)
     # The same latencies by the five seconds of the run in which the request was sent: how
     # they move while the load lasts (the embedded broker's fetches grow dearer with its log).
     routed_windows: list[tuple[int, Latencies]] = field(default_factory=list)
@@ -303,7 +308,21 @@ class SystemReport:
                 f"{self.submissions_per_batch:.1f} at a time on average (change 50)"
             )
         if self.routed_missing:
-            notes.append(f"{self.routed_missing} request(s) never showed as routed")
+            notes.append(
+                f"{self.routed_missing} request(s) never showed as routed"
+                + (
+                    "; where the first stood then: "
+                    + "; ".join(f"{r} ({w})" for r, w in self.routed_whereabouts.items())
+                    if self.routed_whereabouts
+                    else ""
+                )
+            )
+        if self.rereads:
+            notes.append(
+                "partitions read again because the broker had handed a consumer messages past "
+                "offsets it skipped (change 63), over the run: "
+                + ", ".join(f"{name} {count}" for name, count in self.rereads.items())
+            )
         if self.alone_backlog and self.alone_backlog.missing:
             notes.append(
                 f"of what intake took in alone, {self.alone_backlog.missing} request(s) never "

@@ -16,7 +16,9 @@ For each message, in partition order:
 4. A consumer no request waits on (notify's, `consumer_gather_ms`) pauses its partitions
    for a while after a turn that found less than a full batch, and takes what arrived
    meanwhile at once: one fetch and one transaction instead of one for every event or two.
-5. A command decided on what the consumer keeps of other services' facts can wait for it
+5. Messages handed over past offsets the broker skipped are left, and the partition read
+   again from the first one skipped (shared/consumer_gaps.py).
+6. A command decided on what the consumer keeps of other services' facts can wait for it
    to have handled what the topic held when the command came (`caught_up`): a fact its
    caller has seen elsewhere is then known here too.
 
@@ -38,6 +40,7 @@ from aiokafka.errors import IllegalStateError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.backoff import Backoff
+from shared.consumer_gaps import Gaps
 from shared.consumer_place import Mark, Place
 from shared.dead_letters import DeadLetters
 from shared.event_handlers import BatchHandler, Interest, everything
@@ -117,6 +120,7 @@ class EventConsumer:
         self.place = Place()
         self._in_hand = False  # messages returned by the client are being handled
         self._looked: dict[TopicPartition, float] = {}  # when `_look_again` last looked at each
+        self._gaps = Gaps(time.monotonic)
 
     def stop(self) -> None:
         """Finish the message in hand, commit offsets and return from `run()`."""
@@ -136,7 +140,14 @@ class EventConsumer:
         committing: asyncio.Task[bool] | None = None
         try:
             while not self._stopping.is_set():
-                batches = await self._consumer.getmany(timeout_ms=500, max_records=TURN)
+                fetched = await self._consumer.getmany(timeout_ms=500, max_records=TURN)
+                # What lies past offsets the broker skipped is left, and read again after
+                # them (shared/consumer_gaps.py).
+                batches, read_again = self._gaps.cut(fetched, self.place.positions)
+                held = self._consumer.assignment()
+                for tp, offset in read_again.items():
+                    if tp in held:
+                        self._consumer.seek(tp, offset)
                 # Every partition's messages of the fetch in one stream, each partition's in
                 # its order: a transaction takes what arrived together whatever partitions
                 # it came from. (At 100 requests/s a fetch brings a message or two from each

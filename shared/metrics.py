@@ -52,6 +52,13 @@ EVENTS_CONSUMED = Counter(
 CONSUMER_RETRIES = Counter(
     "mla_consumer_retries_total", "Handling attempts retried after an error, by reason.", ["reason"]
 )
+# shared/consumer_gaps.py: how often a broker handed a consumer messages past some it skipped.
+CONSUMER_REREADS = Counter(
+    "mla_consumer_rereads_total",
+    "Partitions read again because the broker handed over a message past offsets it skipped: "
+    "from the first offset skipped (skipped), or from before it (looked_back).",
+    ["why"],
+)
 # What an operator is alerted by when events stop flowing (deploy/k8s/monitoring): events
 # committed to a service's outbox and not yet acknowledged by the broker, the age of the
 # oldest of them (shared/outbox_watch.py), and what a consumer has still to handle.

@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from aiokafka import TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared.consumer import EventConsumer
 from shared.event_handlers import one_by_one
@@ -27,6 +27,7 @@ from tests.support.consumers import (
     ready,
     record_effect,
     run_until,
+    running,
     settings_for,
     withdrawal,
 )
@@ -60,6 +61,47 @@ async def test_a_consumer_restarted_between_its_commit_and_its_offset_commit_rep
     second.handling.counted = seen.wrap(second.handling.counted)  # type: ignore[method-assign]
     await run_until(second, lambda: ready(seen.duplicates >= 5), "the five redeliveries")
     assert await count_effects(sessions) == 5
+
+
+class SkippedByTheBroker(EventConsumer):
+    """A member whose broker, once, hands it the messages after one it has not handed over:
+    as the embedded broker does to a fetch that comes between its moving a partition's end
+    and its storing the batch for it (shared/consumer_gaps.py)."""
+
+    skip: int | None = None  # the offset to leave out of the next fetch that brings it
+
+    async def _start_consumer(self) -> AIOKafkaConsumer:
+        client = await super()._start_consumer()
+        fetch = client.getmany
+
+        async def skipping(*partitions: TopicPartition, **options: Any) -> Any:
+            fetched = await fetch(*partitions, **options)
+            for tp, messages in fetched.items():
+                if any(message.offset == self.skip for message in messages):
+                    fetched[tp] = [message for message in messages if message.offset != self.skip]
+                    self.skip = None
+            return fetched
+
+        client.getmany = skipping  # type: ignore[method-assign]
+        return client
+
+
+async def test_a_message_the_broker_skipped_is_read_again_and_handled_once(
+    kafka: str, database: tuple[object, object]
+) -> None:
+    _, sessions = database
+    topic = await fresh_topic(kafka)
+    await publish(kafka, topic, [withdrawal("req-0")])
+    consumer = member(sessions, settings_for(kafka, topic), kind=SkippedByTheBroker)
+    async with running(consumer):
+        await eventually(lambda: at_least(sessions, 1), what="the first message handled")
+        consumer.skip = 1  # type: ignore[attr-defined]
+        # Three batches (one send each): the broker leaves the first of them out.
+        await publish(kafka, topic, [withdrawal(f"req-{n}") for n in range(1, 4)])
+        await eventually(lambda: at_least(sessions, 4), what="the three, the one skipped too")
+
+    assert consumer.skip is None  # type: ignore[attr-defined]
+    assert await count_effects(sessions) == 4
 
 
 class HoldsAMessageThroughARebalance(EventConsumer):
