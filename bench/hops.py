@@ -46,7 +46,7 @@ HOP_METRICS = frozenset(name for _, name, _, _ in HOPS)
 _SAMPLE = re.compile(r"^(\w+?)_(bucket|sum|count)(?:\{(.*)\})? (\S+)$")
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
 _LAG = re.compile(r"^mla_consumer_lag_messages\{[^}]*\} (\S+)$", re.M)
-_REREADS = re.compile(r"^mla_consumer_rereads_total\{[^}]*\} (\S+)$", re.M)
+_REREADS = re.compile(r"^mla_consumer_rereads_total(?:\{[^}]*\})? (\S+)$", re.M)
 
 
 @dataclass

@@ -74,6 +74,7 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         # Commit what is done before another member takes these partitions over.
         await self._owner.commit_offsets(set(revoked))
         self._owner.place.given_up(set(revoked))
+        self._owner.gaps.forget(revoked)
         for tp in revoked:  # another member's to report now
             with contextlib.suppress(KeyError):
                 CONSUMER_LAG.remove(str(tp.partition))
@@ -120,7 +121,7 @@ class EventConsumer:
         self.place = Place()
         self._in_hand = False  # messages returned by the client are being handled
         self._looked: dict[TopicPartition, float] = {}  # when `_look_again` last looked at each
-        self._gaps = Gaps(time.monotonic)
+        self.gaps = Gaps(time.monotonic)
 
     def stop(self) -> None:
         """Finish the message in hand, commit offsets and return from `run()`."""
@@ -141,9 +142,11 @@ class EventConsumer:
         try:
             while not self._stopping.is_set():
                 fetched = await self._consumer.getmany(timeout_ms=500, max_records=TURN)
+                for tp in fetched.keys() - self.place.positions.keys() - self.gaps.starts.keys():
+                    self.gaps.start(tp, await self._committed(tp))
                 # What lies past offsets the broker skipped is left, and read again after
                 # them (shared/consumer_gaps.py).
-                batches, read_again = self._gaps.cut(fetched, self.place.positions)
+                batches, read_again = self.gaps.cut(fetched, self.place.positions)
                 held = self._consumer.assignment()
                 for tp, offset in read_again.items():
                     if tp in held:
@@ -185,6 +188,16 @@ class EventConsumer:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._consumer.stop(), 10)
             await self._dead_letters.close()
+
+    async def _committed(self, tp: TopicPartition) -> int | None:
+        """The offset the group committed in the partition (where this member's reading of it
+        started); None when it committed none there, or the broker did not say."""
+        assert self._consumer is not None
+        try:
+            offset = await asyncio.wait_for(self._consumer.committed(tp), 5)
+        except (*TRANSIENT_KAFKA_ERRORS, IllegalStateError):
+            return None
+        return offset if isinstance(offset, int) and offset >= 0 else None
 
     async def caught_up(self, key: str, within: float) -> bool:
         """Whether the group has handled every message of `key`'s partition that the topic

@@ -7,25 +7,21 @@ does, now and then: it moves a partition's end before it stores the batch of mes
 it, and a fetch that comes in between is handed the batches after the one still being
 stored (seen once in 44,000 messages with two producers on a partition, and as a request
 never routed in a benchmark run: docs/benchmarks/system.md, change 63). Read on, the skipped
-messages would be lost to the service. So the partition is read again from the first offset
-skipped instead:
+messages would be lost to the service: its position has moved past them. So the rest of
+the partition's messages are left, and the partition is read again from the first offset
+skipped, for up to `PATIENCE_SECONDS` (the broker stores the missing batch within
+milliseconds). A gap still there after that is the log's own (a batch the broker never
+stored, which its producer publishes again; a compacted topic; a transaction's marker):
+read past, with a warning.
 
-- at once, for `PATIENCE_SECONDS`: the broker stores the missing batch within milliseconds;
-- then once from up to `LOOK_BACK` offsets before it: a broker asked for an offset inside a
-  batch may hand over only the batches after that one (the embedded broker does), while
-  asked for an earlier one it hands over the whole batch; what was handled already comes
-  again as a copy and is skipped (shared/message_handling.py);
-- a gap still there after that is the log's own (a compacted topic, a transaction's
-  marker): read on, with a warning.
-
-The first message of a partition after it was assigned is taken as it comes: the member
-has no position there to compare it with.
+The next offset a member expects is the one after the last message it handled there, or,
+in a partition newly assigned to it, the offset its group committed, where its reading
+starts (its first fetch there can meet a batch still being stored too).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Protocol, TypeVar
 
 import structlog
@@ -35,7 +31,6 @@ from shared.metrics import CONSUMER_REREADS
 log = structlog.get_logger("shared.consumer")
 
 PATIENCE_SECONDS = 1.0
-LOOK_BACK = 200
 
 
 class _Message(Protocol):
@@ -47,19 +42,26 @@ P = TypeVar("P")  # a partition (aiokafka's TopicPartition)
 M = TypeVar("M", bound=_Message)
 
 
-@dataclass
-class _Gap:
-    at: int  # the first offset skipped
-    since: float
-    looked_back: bool = False
-
-
 class Gaps:
     """The gaps found in each partition and not yet filled."""
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
-        self._open: dict[object, _Gap] = {}
+        # The first offset skipped in a partition, and since when it is missing.
+        self._open: dict[object, tuple[int, float]] = {}
+        # Where the member's reading of each partition assigned to it starts, until it has
+        # handled a message there (None: its group committed nothing there).
+        self.starts: dict[object, int | None] = {}
+
+    def start(self, tp: object, offset: int | None) -> None:
+        """The member's reading of a newly assigned partition starts at `offset`."""
+        self.starts[tp] = offset
+
+    def forget(self, partitions: Iterable[object]) -> None:
+        """These partitions were taken from the member."""
+        for tp in partitions:
+            self.starts.pop(tp, None)
+            self._open.pop(tp, None)
 
     def cut(
         self, fetched: Mapping[P, Sequence[M]], positions: Mapping[P, int]
@@ -71,32 +73,32 @@ class Gaps:
         read_again: dict[P, int] = {}
         for tp, messages in fetched.items():
             kept[tp] = list(messages)
-            expected = positions.get(tp)
+            expected = positions[tp] if tp in positions else self.starts.get(tp)
             for index, message in enumerate(messages):
-                if expected is not None and message.offset > expected:
-                    offset = self._read_again_from(tp, expected, message.offset)
-                    if offset is not None:
-                        kept[tp], read_again[tp] = kept[tp][:index], offset
-                        break
+                if (
+                    expected is not None
+                    and message.offset > expected
+                    and self._read_again(tp, expected, message.offset)
+                ):
+                    kept[tp], read_again[tp] = kept[tp][:index], expected
+                    break
                 gap = self._open.get(tp)
-                if gap is not None and message.offset >= gap.at:
+                if gap is not None and message.offset >= gap[0]:
                     del self._open[tp]  # filled: the first offset skipped came
                 # A copy of one handled before (an earlier offset) is followed from there.
                 expected = message.offset + 1
         return kept, read_again
 
-    def _read_again_from(self, tp: object, expected: int, found: int) -> int | None:
+    def _read_again(self, tp: object, expected: int, found: int) -> bool:
+        """Whether to read the partition again from `expected`, which did not come before
+        `found`; past the patience, the gap is taken as the log's own."""
         now = self._clock()
-        gap = self._open.get(tp)
-        if gap is None or gap.at != expected:
-            self._open[tp] = gap = _Gap(expected, now)
-        if now - gap.since < PATIENCE_SECONDS:
-            CONSUMER_REREADS.labels("skipped").inc()
-            return expected
-        if not gap.looked_back:
-            gap.looked_back = True
-            CONSUMER_REREADS.labels("looked_back").inc()
-            return max(expected - LOOK_BACK, 0)
+        first, since = self._open.get(tp, (None, now))
+        if first != expected:
+            self._open[tp] = (expected, since := now)
+        if now - since < PATIENCE_SECONDS:
+            CONSUMER_REREADS.inc()
+            return True
         del self._open[tp]
         log.warning(
             "consumer.offsets_skipped",
@@ -104,4 +106,4 @@ class Gaps:
             first=expected,
             count=found - expected,
         )
-        return None
+        return False

@@ -55,9 +55,7 @@ CONSUMER_RETRIES = Counter(
 # shared/consumer_gaps.py: how often a broker handed a consumer messages past some it skipped.
 CONSUMER_REREADS = Counter(
     "mla_consumer_rereads_total",
-    "Partitions read again because the broker handed over a message past offsets it skipped: "
-    "from the first offset skipped (skipped), or from before it (looked_back).",
-    ["why"],
+    "Partitions read again from an offset the broker skipped (it handed over a message past it).",
 )
 # What an operator is alerted by when events stop flowing (deploy/k8s/monitoring): events
 # committed to a service's outbox and not yet acknowledged by the broker, the age of the

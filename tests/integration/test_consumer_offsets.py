@@ -104,6 +104,37 @@ async def test_a_message_the_broker_skipped_is_read_again_and_handled_once(
     assert await count_effects(sessions) == 4
 
 
+async def test_a_message_the_broker_skipped_where_a_member_takes_over_is_read_again(
+    kafka: str, database: tuple[object, object]
+) -> None:
+    _, sessions = database
+    topic = await fresh_topic(kafka, partitions=1)
+    group = unique("group")
+    await publish(kafka, topic, [withdrawal(f"req-{n}") for n in range(4)])
+    # The member before handled the first message, committed after it, and stopped.
+    await commit(kafka, topic, group, offset=1)
+
+    consumer = member(sessions, settings_for(kafka, topic), group=group, kind=SkippedByTheBroker)
+    consumer.skip = 1  # type: ignore[attr-defined]  # its first fetch there is handed 2 and 3
+    await run_until(consumer, lambda: at_least(sessions, 3), "the three after the first")
+
+    assert consumer.skip is None  # type: ignore[attr-defined]
+    assert await count_effects(sessions) == 3
+
+
+async def commit(kafka: str, topic: str, group: str, offset: int) -> None:
+    """Commit `offset` of the topic's first partition for `group`, as a member of it."""
+    client = AIOKafkaConsumer(
+        topic, bootstrap_servers=kafka, group_id=group, enable_auto_commit=False
+    )
+    await client.start()
+    try:
+        await eventually(lambda: ready(bool(client.assignment())), what="the partition assigned")
+        await client.commit({TopicPartition(topic, 0): offset})
+    finally:
+        await client.stop()
+
+
 class HoldsAMessageThroughARebalance(EventConsumer):
     """A member still handling its first message when a rebalance has moved partitions."""
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pytest
-
-from shared import consumer_gaps
-from shared.consumer_gaps import LOOK_BACK, PATIENCE_SECONDS, Gaps
+from shared.consumer_gaps import PATIENCE_SECONDS, Gaps
 
 
 @dataclass(frozen=True)
@@ -53,22 +50,28 @@ def test_copies_of_what_was_handled_and_a_partition_never_handled_are_taken_as_t
     assert kept == {"p0": messages(2, 3, 4), "p1": messages(40)} and read_again == {}
 
 
-def test_a_gap_that_stays_is_looked_for_from_further_back_once_then_read_past() -> None:
+def test_a_gap_that_stays_past_the_patience_is_the_logs_own_and_read_past() -> None:
     clock = Clock()
     gaps = Gaps(clock)
     assert gaps.cut({"p0": messages(500)}, {"p0": 300})[1] == {"p0": 300}
     clock.now += PATIENCE_SECONDS / 2
     assert gaps.cut({"p0": messages(500)}, {"p0": 300})[1] == {"p0": 300}
     clock.now += PATIENCE_SECONDS
-    # A broker asked for an offset inside a batch may hand over the batches after it only.
-    assert gaps.cut({"p0": messages(500)}, {"p0": 300})[1] == {"p0": 300 - LOOK_BACK}
-    # Handled again from there (copies), up to the same gap: the log's own, read past.
-    kept, read_again = gaps.cut({"p0": messages(*range(100, 300), 500)}, {"p0": 300})
-    assert kept == {"p0": messages(*range(100, 300), 500)} and read_again == {}
+    kept, read_again = gaps.cut({"p0": messages(500, 501)}, {"p0": 300})
+    assert kept == {"p0": messages(500, 501)} and read_again == {}
+    # Another gap later on is waited for afresh.
+    assert gaps.cut({"p0": messages(505)}, {"p0": 502})[1] == {"p0": 502}
 
 
-def test_looking_back_never_asks_for_an_offset_before_the_first(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(consumer_gaps, "PATIENCE_SECONDS", 0.0)
-    assert Gaps(Clock()).cut({"p0": messages(9)}, {"p0": 4})[1] == {"p0": 0}
+def test_a_partition_newly_assigned_is_compared_with_where_its_group_committed() -> None:
+    gaps = Gaps(Clock())
+    # The member before stopped inside a batch; the broker handed over the batch after it.
+    gaps.start("p0", 42)
+    gaps.start("p1", None)  # nothing committed there: taken as it comes
+    kept, read_again = gaps.cut({"p0": messages(45, 46), "p1": messages(7)}, {})
+    assert kept == {"p0": [], "p1": messages(7)} and read_again == {"p0": 42}
+    # Once handled there, the member's own position is what counts.
+    assert gaps.cut({"p0": messages(43)}, {"p0": 43})[1] == {}
+    # Taken from the member, the partition is forgotten with the gap it had.
+    gaps.forget(["p0"])
+    assert "p0" not in gaps.starts and gaps.cut({"p0": messages(99)}, {})[1] == {}
