@@ -19,8 +19,8 @@ For each message, in partition order:
 5. Messages handed over past offsets the broker skipped are left, and the partition read
    again from the first one skipped (shared/consumer_gaps.py).
 6. A command decided on what the consumer keeps of other services' facts can wait for it
-   to have handled what the topic held when the command came (`caught_up`): a fact its
-   caller has seen elsewhere is then known here too.
+   to have handled what the topic held when the command came (`caught_up`,
+   shared/consumer_catch_up.py): a fact its caller has seen elsewhere is then known here too.
 
 An outage of the database or the broker delays work, never drops it.
 """
@@ -36,10 +36,10 @@ import sqlalchemy as sa
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.errors import IllegalStateError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.backoff import Backoff
+from shared.consumer_catch_up import caught_up
 from shared.consumer_gaps import Gaps
 from shared.consumer_place import Mark, Place
 from shared.dead_letters import DeadLetters
@@ -47,7 +47,6 @@ from shared.event_handlers import BatchHandler, Interest, everything
 from shared.kafka import TRANSIENT_KAFKA_ERRORS, messages_replaced
 from shared.message_handling import DUP, MessageHandling
 from shared.metrics import CONSUMER_LAG
-from shared.outbox import partition_of, partitions_in_use
 from shared.settings import ServiceSettings
 
 log = structlog.get_logger("shared.consumer")
@@ -56,10 +55,6 @@ log = structlog.get_logger("shared.consumer")
 LOOK_AGAIN_SECONDS = 5.0
 # The most messages a turn of the loop takes; a turn that takes fewer found all there was.
 TURN = 200
-# How often `caught_up` looks whether the loop has got there, and how often it asks the
-# group's coordinator whether another member has (a request to the broker each time).
-CATCH_UP_LOOK_SECONDS = 0.01
-CATCH_UP_ASK_SECONDS = 0.1
 
 
 class _Stopping(Exception):
@@ -142,15 +137,9 @@ class EventConsumer:
         try:
             while not self._stopping.is_set():
                 fetched = await self._consumer.getmany(timeout_ms=500, max_records=TURN)
-                for tp in fetched.keys() - self.place.positions.keys() - self.gaps.starts.keys():
-                    self.gaps.start(tp, await self._committed(tp))
                 # What lies past offsets the broker skipped is left, and read again after
                 # them (shared/consumer_gaps.py).
-                batches, read_again = self.gaps.cut(fetched, self.place.positions)
-                held = self._consumer.assignment()
-                for tp, offset in read_again.items():
-                    if tp in held:
-                        self._consumer.seek(tp, offset)
+                batches = await self.gaps.up_to_gaps(self._consumer, fetched, self.place.positions)
                 # Every partition's messages of the fetch in one stream, each partition's in
                 # its order: a transaction takes what arrived together whatever partitions
                 # it came from. (At 100 requests/s a fetch brings a message or two from each
@@ -189,83 +178,20 @@ class EventConsumer:
                 await asyncio.wait_for(self._consumer.stop(), 10)
             await self._dead_letters.close()
 
-    async def _committed(self, tp: TopicPartition) -> int | None:
-        """The offset the group committed in the partition (where this member's reading of it
-        started); None when it committed none there, or the broker did not say."""
-        assert self._consumer is not None
-        try:
-            offset = await asyncio.wait_for(self._consumer.committed(tp), 5)
-        except (*TRANSIENT_KAFKA_ERRORS, IllegalStateError):
-            return None
-        return offset if isinstance(offset, int) and offset >= 0 else None
-
     async def caught_up(self, key: str, within: float) -> bool:
         """Whether the group has handled every message of `key`'s partition that the topic
-        held when asked, waiting up to `within` seconds for it to get there; False when it
-        did not get there in time, or the broker could not say.
-
-        When this member holds the partition, the end is the high watermark of a fetch
-        answered after the question and what it handled is known here (the embedded
-        broker's `ListOffsets` can name an offset before the last messages it holds, when
-        they came in one batch; its fetches do not). When another member holds it, the end
-        is what `ListOffsets` names and what was handled is the offset the group committed
-        (each member commits every `consumer_commit_interval_ms`)."""
-        consumer = self._consumer
-        if consumer is None:
+        held when asked, waiting up to `within` seconds (shared/consumer_catch_up.py)."""
+        if self._consumer is None:
             return False
-        known = consumer.partitions_for_topic(self._settings.topic)
-        if not known:
-            return False
-        partition = partition_of(key.encode(), partitions_in_use(len(known), self._settings))
-        tp = TopicPartition(self._settings.topic, partition)
-        asked = time.time() * 1000  # the client's clock for the fetches it answers
-        # Bounded as a whole: the client may keep a call waiting (a position being reset, a
-        # coordinator being looked for), and the command waits no longer than `within`.
-        held = tp in consumer.assignment()
-        look = (
-            self._handled_past_end(consumer, tp, asked)
-            if held
-            else self._group_past_end(consumer, tp)
+        return await caught_up(
+            self._consumer,
+            self._settings,
+            self.place,
+            key=key,
+            within=within,
+            in_hand=lambda: self._in_hand,
+            stopping=self._stopping,
         )
-        with contextlib.suppress(TimeoutError, *TRANSIENT_KAFKA_ERRORS):
-            return await asyncio.wait_for(look, within)
-        return False
-
-    async def _handled_past_end(
-        self, consumer: AIOKafkaConsumer, tp: TopicPartition, asked: float
-    ) -> bool:
-        while not self._stopping.is_set() and tp in consumer.assignment():
-            if await self._handled_to_end(consumer, tp, asked):
-                return True
-            await asyncio.sleep(CATCH_UP_LOOK_SECONDS)
-        return False
-
-    async def _group_past_end(self, consumer: AIOKafkaConsumer, tp: TopicPartition) -> bool:
-        end = (await consumer.end_offsets([tp]))[tp]
-        while not self._stopping.is_set():
-            # None: the group committed nothing there yet (it reads from the start).
-            if (await consumer.committed(tp) or 0) >= end:
-                return True
-            await asyncio.sleep(CATCH_UP_ASK_SECONDS)
-        return False
-
-    async def _handled_to_end(
-        self, consumer: AIOKafkaConsumer, tp: TopicPartition, asked: float
-    ) -> bool:
-        answered, end = consumer.last_poll_timestamp(tp), consumer.highwater(tp)
-        if answered is None or end is None or answered <= asked:
-            return False
-        handled = self.place.positions.get(tp)
-        if handled is None:
-            # Nothing handled since the partition was assigned: where the client stands, so
-            # long as nothing it returned is still being handled.
-            if self._in_hand:
-                return False
-            try:
-                handled = await consumer.position(tp)
-            except IllegalStateError:  # a rebalance took the partition meanwhile
-                return False
-        return bool(handled >= end)
 
     async def _gather(self, seconds: float) -> None:
         """Fetch nothing for `seconds` (or until `stop()`): the partitions are paused, so

@@ -21,11 +21,15 @@ starts (its first fetch there can meet a batch still being stored too).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Protocol, TypeVar
 
 import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import IllegalStateError
 
+from shared.kafka import TRANSIENT_KAFKA_ERRORS
 from shared.metrics import CONSUMER_REREADS
 
 log = structlog.get_logger("shared.consumer")
@@ -56,6 +60,23 @@ class Gaps:
     def start(self, tp: object, offset: int | None) -> None:
         """The member's reading of a newly assigned partition starts at `offset`."""
         self.starts[tp] = offset
+
+    async def up_to_gaps(
+        self,
+        client: AIOKafkaConsumer,
+        fetched: Mapping[TopicPartition, Sequence[ConsumerRecord[bytes, bytes]]],
+        positions: Mapping[TopicPartition, int],
+    ) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
+        """What `client` fetched, up to each partition's first gap (`cut`); each partition
+        with a gap is sought back to the first offset skipped, to be fetched again."""
+        for tp in fetched.keys() - positions.keys() - self.starts.keys():
+            self.start(tp, await _committed(client, tp))
+        kept, read_again = self.cut(fetched, positions)
+        held = client.assignment()
+        for tp, offset in read_again.items():
+            if tp in held:
+                client.seek(tp, offset)
+        return kept
 
     def forget(self, partitions: Iterable[object]) -> None:
         """These partitions were taken from the member."""
@@ -107,3 +128,13 @@ class Gaps:
             count=found - expected,
         )
         return False
+
+
+async def _committed(client: AIOKafkaConsumer, tp: TopicPartition) -> int | None:
+    """The offset the group committed in the partition (where the member's reading of it
+    starts); None when it committed none there, or the broker did not say."""
+    try:
+        offset = await asyncio.wait_for(client.committed(tp), 5)
+    except (*TRANSIENT_KAFKA_ERRORS, IllegalStateError):
+        return None
+    return offset if isinstance(offset, int) and offset >= 0 else None
