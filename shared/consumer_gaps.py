@@ -12,7 +12,8 @@ the partition's messages are left, and the partition is read again from the firs
 skipped, for up to `PATIENCE_SECONDS` (the broker stores the missing batch within
 milliseconds). A gap still there after that is the log's own (a batch the broker never
 stored, which its producer publishes again; a compacted topic; a transaction's marker):
-read past, with a warning.
+read past, with a warning, counted in `mla_consumer_offsets_skipped_total` (alert
+`MlaOffsetsSkipped`).
 
 The next offset a member expects is the one after the last message it handled there, or,
 in a partition newly assigned to it, the offset its group committed, where its reading
@@ -30,7 +31,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import IllegalStateError
 
 from shared.kafka import TRANSIENT_KAFKA_ERRORS
-from shared.metrics import CONSUMER_REREADS
+from shared.metrics import CONSUMER_OFFSETS_SKIPPED, CONSUMER_REREADS
 
 log = structlog.get_logger("shared.consumer")
 
@@ -121,6 +122,7 @@ class Gaps:
             CONSUMER_REREADS.inc()
             return True
         del self._open[tp]
+        CONSUMER_OFFSETS_SKIPPED.inc(found - expected)
         log.warning(
             "consumer.offsets_skipped",
             partition=getattr(tp, "partition", tp),

@@ -57,6 +57,11 @@ CONSUMER_REREADS = Counter(
     "mla_consumer_rereads_total",
     "Partitions read again from an offset the broker skipped (it handed over a message past it).",
 )
+CONSUMER_OFFSETS_SKIPPED = Counter(
+    "mla_consumer_offsets_skipped_total",
+    "Offsets read past because the broker did not hand them over within a second of the "
+    "messages after them: events the service may never have seen.",
+)
 # What an operator is alerted by when events stop flowing (deploy/k8s/monitoring): events
 # committed to a service's outbox and not yet acknowledged by the broker, the age of the
 # oldest of them (shared/outbox_watch.py), and what a consumer has still to handle.

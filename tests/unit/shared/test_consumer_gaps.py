@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.consumer_gaps import PATIENCE_SECONDS, Gaps
+from shared.metrics import CONSUMER_OFFSETS_SKIPPED
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,11 @@ def test_a_gap_that_stays_past_the_patience_is_the_logs_own_and_read_past() -> N
     clock.now += PATIENCE_SECONDS / 2
     assert gaps.cut({"p0": messages(500)}, {"p0": 300})[1] == {"p0": 300}
     clock.now += PATIENCE_SECONDS
+    skipped = CONSUMER_OFFSETS_SKIPPED._value.get()
     kept, read_again = gaps.cut({"p0": messages(500, 501)}, {"p0": 300})
     assert kept == {"p0": messages(500, 501)} and read_again == {}
+    # Counted for the operator (alert MlaOffsetsSkipped): offsets 300 to 499.
+    assert CONSUMER_OFFSETS_SKIPPED._value.get() - skipped == 200
     # Another gap later on is waited for afresh.
     assert gaps.cut({"p0": messages(505)}, {"p0": 502})[1] == {"p0": 502}
 
