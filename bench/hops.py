@@ -45,8 +45,6 @@ HOPS = (
 HOP_METRICS = frozenset(name for _, name, _, _ in HOPS)
 _SAMPLE = re.compile(r"^(\w+?)_(bucket|sum|count)(?:\{(.*)\})? (\S+)$")
 _LABEL = re.compile(r'(\w+)="([^"]*)"')
-_LAG = re.compile(r"^mla_consumer_lag_messages\{[^}]*\} (\S+)$", re.M)
-_REREADS = re.compile(r"^mla_consumer_rereads_total(?:\{[^}]*\})? (\S+)$", re.M)
 
 
 @dataclass
@@ -101,13 +99,19 @@ async def histograms(pool: Pool, token: str, names: frozenset[str] = HOP_METRICS
 async def lag(pool: Pool, token: str) -> float:
     """The messages a service's consumer has not handled yet in the partitions it holds (its
     gauge `mla_consumer_lag_messages`, set once a second, at each offset commit)."""
-    return sum(float(value) for value in _LAG.findall(await _metrics(pool, token)))
+    return await _summed(pool, token, "mla_consumer_lag_messages")
 
 
 async def rereads(pool: Pool, token: str) -> int:
     """How many times a service's consumer read a partition again because the broker handed
     it messages past offsets it skipped (`mla_consumer_rereads_total`, shared/consumer_gaps.py)."""
-    return int(sum(float(value) for value in _REREADS.findall(await _metrics(pool, token))))
+    return int(await _summed(pool, token, "mla_consumer_rereads_total"))
+
+
+async def _summed(pool: Pool, token: str, name: str) -> float:
+    """Every series of the metric `name` a service exposes now, whatever its labels, added up."""
+    series = re.compile(rf"^{name}(?:\{{[^}}]*\}})? (\S+)$", re.M)
+    return sum(float(value) for value in series.findall(await _metrics(pool, token)))
 
 
 async def settled(pools: list[Pool], token: str, within: float) -> float:

@@ -22,6 +22,7 @@ class Run:
     intake: Pool
     routing: Pool
     tracking: Pool
+    notify: Pool
     operator: str  # a token of the department's operator
     submissions: Submissions
     follower: Follower

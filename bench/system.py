@@ -149,7 +149,17 @@ async def _measure(args: argparse.Namespace, stack: Stack, report: SystemReport)
         follower = ArchiveFollower(asyncpg_dsn(stack.database_urls["tracking"]))
     await follower.start()
     run = Run(
-        args, stack, intake, routing, tracking, operator, submissions, follower, sampler, report
+        args,
+        stack,
+        intake,
+        routing,
+        tracking,
+        notify,
+        operator,
+        submissions,
+        follower,
+        sampler,
+        report,
     )
     try:
         with _collector_held_off():
@@ -263,13 +273,9 @@ async def _sustained(run: Run) -> None:
         report.catch_up_whereabouts = await _trace(run, missing)
     # intake's own consumer (routing's facts, which a closure needs) and notify's work off
     # their share too: the lifecycles after it start once neither has anything left.
-    notify = Pool(HOST, run.stack.ports["notify"])
-    try:
-        report.consumers_settled_seconds = await hops.settled(
-            [run.intake, notify], run.operator, args.catch_up
-        )
-    finally:
-        notify.close()
+    report.consumers_settled_seconds = await hops.settled(
+        [run.intake, run.notify], run.operator, args.catch_up
+    )
     print(
         f"  intake's and notify's consumers done {report.consumers_settled_seconds:.1f} s later",
         flush=True,
