@@ -4,6 +4,7 @@ Starts its own PostgreSQL (or uses MLA_BENCH_POSTGRES_URL), the embedded broker 
 Kafka MLA_BENCH_KAFKA_BOOTSTRAP_SERVERS names, bench/system_stack.py) and the four services as
 processes, then measures, in this order:
 
+0. the system idle: the CPU of every part with no request sent (bench/idle.py);
 1. the ladder: received → routed (as in 2) at rising rates (10, 25, 50 requests/s), to find
    the highest steady load at which this machine keeps its p99 within the target;
 2. received → routed visible in tracking: requests submitted at a steady rate (open loop),
@@ -35,7 +36,7 @@ from collections.abc import Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import alone, append, hops, intake_load, ladder, lifecycle, steady
+from bench import alone, append, hops, idle, intake_load, ladder, lifecycle, steady
 from bench.caseload import Caseload
 from bench.figures import WINDOW_SECONDS, Latencies
 from bench.follow import ArchiveFollower, Follower, StreamFollower
@@ -142,6 +143,8 @@ async def _measure(args: argparse.Namespace, stack: Stack, report: SystemReport)
     notify = Pool(HOST, stack.ports["notify"])
     operator = stack.token("bench-operator", roles=["operator"])
     submissions = Submissions(HOST, stack.token("bench-authority", authority="si-dsp-ljubljana"))
+    # Before the follower starts: its looks at tracking's archive would count as PostgreSQL's.
+    await idle.measure(sampler, settle=args.warmup, seconds=args.idle_seconds)
     follower: Follower
     if args.follow == "stream":
         follower = StreamFollower(HOST, stack.ports["tracking"], operator)
@@ -322,6 +325,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--connections", type=int, default=32, help="closed-loop clients")
     parser.add_argument("--seconds", type=float, default=30, help="closed-loop duration")
     parser.add_argument("--warmup", type=float, default=5, help="seconds before each measure")
+    parser.add_argument(
+        "--idle-seconds",
+        type=float,
+        default=10,
+        help="first, the system idle: no request sent for this long (0: skip)",
+    )
     parser.add_argument(
         "--catch-up", type=float, default=600, help="longest wait for the backlog (s)"
     )

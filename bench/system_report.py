@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import idle
 from bench.figures import TARGETS, WINDOW_SECONDS, Backlog, Latencies, Rung
 from bench.hops import Hop
 from bench.resources import Phase
@@ -92,6 +93,9 @@ class SystemReport:
     def highest_rate_met(self) -> float:
         """The highest rate at which p99 stayed within the target; 0 for none."""
         return max((rung.rate for rung in self.rungs() if rung.met()), default=0.0)
+
+    def idle_phase(self) -> Phase | None:
+        return next((p for p in self.phases if p.name == idle.PHASE), None)
 
     def table(self) -> list[str]:
         rows = [
@@ -287,6 +291,13 @@ class SystemReport:
                 for p in counted
             ]
         notes = []
+        if resting := self.idle_phase():
+            shares = {part: resting.share(part) for part in resting.cpu if part != "load generator"}
+            notes.append(
+                f"with no request sent ({resting.seconds:.0f} s, before everything else), the "
+                f"parts together used {sum(shares.values()):.2f} of a core: "
+                + ", ".join(f"{part} {share:.3f}" for part, share in shares.items())
+            )
         if self.intake_refused or self.intake_broken:
             notes.append(f"intake refused {self.intake_refused}, broken {self.intake_broken}")
         if self.catch_up_missing:
