@@ -151,13 +151,14 @@ async def test_a_relay_finds_its_rows_by_their_key_however_many_deleted_ones_the
     """The outbox is a queue: each row is deleted moments after it is stored, and its pages
     fill with deleted rows until a vacuum. The relay's statement, first planned while the
     table was a page, still reads the row or two to publish by their key once the table
-    holds thousands of deleted rows, instead of reading all their pages at every batch."""
+    holds thousands of deleted rows, instead of scanning all their pages at every batch.
+
+    The scans are counted, not the pages read: how many deleted rows a look by key still
+    visits depends on whether any other transaction of the database (an automatic analyze
+    of its catalogue, say) was open when they were deleted, which the test does not rule."""
     engine = create_engine(await fresh_database("intake"), pool_size=1)
     async with engine.begin() as connection:
-        # Commits that wait for the log, as on a server in service (the tests' server does
-        # not wait, and a row whose deletion is not yet in the written log cannot be
-        # marked gone), and no vacuum to empty the pages meanwhile.
-        await connection.execute(sa.text("SELECT set_config('synchronous_commit', 'on', false)"))
+        # No vacuum to empty the pages meanwhile.
         await connection.execute(sa.text("ALTER TABLE outbox SET (autovacuum_enabled = false)"))
     sessions = session_factory(engine)
     relay = OutboxRelay(
@@ -181,35 +182,34 @@ async def test_a_relay_finds_its_rows_by_their_key_however_many_deleted_ones_the
             )
             await connection.execute(sa.text("DELETE FROM outbox"))
 
-        # The first look past them marks them deleted in the key's index, once, as the
-        # next batch's look does for the rows of the batch before it.
         await commit_withdrawal(sessions, relay)
+        seq_before, by_key_before = await outbox_scans(engine)
         assert await relay.publish_batch() == 1
-
-        before = await heap_pages_read(engine)
-        await commit_withdrawal(sessions, relay)
-        assert await relay.publish_batch() == 1
-        assert await heap_pages_read(engine) - before < 20, "read by key, not scanned"
+        seq_after, by_key_after = await outbox_scans(engine)
+        assert seq_after - seq_before == 0, "the table scanned"
+        assert by_key_after - by_key_before >= 1, "read by key"
     finally:
         relay.stop()
         await relay.run()  # at once: it flushes what is left and closes its producer
         await engine.dispose()
 
 
-async def heap_pages_read(engine: AsyncEngine) -> int:
-    """The pages of the outbox's table read so far (its one pooled connection's included)."""
+async def outbox_scans(engine: AsyncEngine) -> tuple[int, int]:
+    """The outbox table's scans so far, whole and by index (its one pooled connection's
+    included)."""
     async with engine.connect() as connection:
         # The connection's own counts reach the statistics when its next transaction ends.
         await connection.execute(sa.text("SELECT pg_stat_force_next_flush()"))
         await connection.commit()
         await connection.execute(sa.text("SELECT pg_stat_clear_snapshot()"))
-        pages = await connection.scalar(
-            sa.text(
-                "SELECT heap_blks_hit + heap_blks_read FROM pg_statio_user_tables "
-                "WHERE relname = 'outbox'"
+        row = (
+            await connection.execute(
+                sa.text(
+                    "SELECT seq_scan, idx_scan FROM pg_stat_user_tables WHERE relname = 'outbox'"
+                )
             )
-        )
-        return int(pages)
+        ).one()
+        return int(row.seq_scan), int(row.idx_scan)
 
 
 async def a_relay_with_history(
