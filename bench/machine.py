@@ -32,9 +32,10 @@ def describe(postgres_version: str) -> dict[str, str]:
     }
 
 
-async def pace(url: str) -> dict[str, str]:
+async def pace(url: str, when: str = "before the run") -> dict[str, str]:
     """How fast this machine does the services' kind of work, measured while it is idle
-    (call it before anything of the run is started): one core's, and PostgreSQL's at `url`.
+    (before anything of the run is started, and again once all of it has stopped: `when`
+    names which): one core's, and PostgreSQL's at `url`.
 
     Machines that describe themselves alike can differ threefold in what the system does on
     them (two reported as "AMD EPYC", 2 cores, 2.4-2.6 GHz), so the record carries what the
@@ -57,11 +58,11 @@ async def pace(url: str) -> dict[str, str]:
     loop, validated = _best_of_five(interpreter, 100), _best_of_five(validation, 500)
     round_trip, commit = await _postgres_times(url)
     return {
-        "speed (one core, idle, before the run)": (
+        f"speed (one core, idle, {when})": (
             f"{loop * 1e3:.2f} ms for 10,000 turns of a Python loop; {validated * 1e6:.0f} µs "
             "to validate and serialize the example request"
         ),
-        "PostgreSQL (idle, before the run)": (
+        f"PostgreSQL (idle, {when})": (
             f"{round_trip * 1e6:.0f} µs a round trip (`SELECT 1`, median of 1,000); "
             f"{commit * 1e3:.2f} ms a commit (a one-row INSERT, median of 200)"
         ),

@@ -92,6 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         report.machine = describe(asyncio.run(postgres_version(asyncpg_dsn(server))))
         report.machine["load average (1, 5, 15 min)"] += f" at the end; {load_before} before"
         report.machine |= idle_pace
+        # Measured again with everything of the run stopped: a virtual machine's cores can
+        # slow down or speed up while it runs (twice the loop's time within the hour), and a
+        # run whose pace moved is read with that in mind.
+        report.machine |= asyncio.run(pace(asyncpg_dsn(server), "after the run"))
         report.machine["broker"] = (
             f"Kafka at {stack.kafka}, topic {stack.topic}"
             if stack.kafka

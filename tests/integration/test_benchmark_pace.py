@@ -42,3 +42,17 @@ async def test_the_record_says_how_fast_a_core_and_a_commit_were(pg_server: str)
     finally:
         await connection.close()
     assert left == 0
+
+
+async def test_the_reading_taken_after_the_run_is_told_from_the_one_before(
+    pg_server: str,
+) -> None:
+    figures = await pace(asyncpg_dsn(pg_server), "after the run")
+
+    assert set(figures) == {
+        "speed (one core, idle, after the run)",
+        "PostgreSQL (idle, after the run)",
+    }
+    assert figures["speed (one core, idle, after the run)"].endswith(
+        "to validate and serialize the example request"
+    )
