@@ -6,25 +6,30 @@ from __future__ import annotations
 import re
 
 import asyncpg
+import pytest
 
 from bench.machine import pace
 from shared.database_url import asyncpg_dsn
 
 
-async def test_the_record_says_how_fast_a_core_and_a_commit_were(pg_server: str) -> None:
+# Read before the run and again once it has stopped, each reading named by when it was taken.
+@pytest.mark.parametrize("when", ["before the run", "after the run"])
+async def test_the_record_says_how_fast_a_core_and_a_commit_were(pg_server: str, when: str) -> None:
     url = asyncpg_dsn(pg_server)
 
-    figures = await pace(url)
+    figures = await pace(url, when)
+
+    assert set(figures) == {f"speed (one core, idle, {when})", f"PostgreSQL (idle, {when})"}
 
     loop, validation = re.fullmatch(
         r"([\d.]+) ms for 10,000 turns of a Python loop; (\d+) µs to validate and "
         r"serialize the example request",
-        figures["speed (one core, idle, before the run)"],
+        figures[f"speed (one core, idle, {when})"],
     ).groups()  # type: ignore[union-attr]
     round_trip, commit = re.fullmatch(
         r"(\d+) µs a round trip \(`SELECT 1`, median of 1,000\); ([\d.]+) ms a commit "
         r"\(a one-row INSERT, median of 200\)",
-        figures["PostgreSQL (idle, before the run)"],
+        figures[f"PostgreSQL (idle, {when})"],
     ).groups()  # type: ignore[union-attr]
     assert float(loop) > 0 and int(validation) > 0
     # Each timed on the server: more than nothing, less than a second. Not one against the
@@ -42,17 +47,3 @@ async def test_the_record_says_how_fast_a_core_and_a_commit_were(pg_server: str)
     finally:
         await connection.close()
     assert left == 0
-
-
-async def test_the_reading_taken_after_the_run_is_told_from_the_one_before(
-    pg_server: str,
-) -> None:
-    figures = await pace(asyncpg_dsn(pg_server), "after the run")
-
-    assert set(figures) == {
-        "speed (one core, idle, after the run)",
-        "PostgreSQL (idle, after the run)",
-    }
-    assert figures["speed (one core, idle, after the run)"].endswith(
-        "to validate and serialize the example request"
-    )
