@@ -281,6 +281,9 @@ class EventConsumer:
                 metadata_max_age_ms=self._settings.consumer_metadata_max_age_ms,
                 fetch_max_wait_ms=self._settings.consumer_fetch_max_wait_ms,
                 fetch_max_bytes=self._settings.consumer_fetch_max_bytes,
+                # Kafka bounds each partition's share by this; the embedded broker ignores
+                # it and fills each partition's share up to the whole fetch's limit.
+                max_partition_fetch_bytes=self._settings.consumer_fetch_max_bytes,
             )
             consumer.subscribe([self._settings.topic], listener=_Rebalance(self))
             try:

@@ -119,12 +119,15 @@ class ServiceSettings(BaseSettings):
     # `GATHER_OFF_THE_PATH_MS` for notify's. A consumer behind, taking full batches, never
     # stops.
     consumer_gather_ms: int = Field(default=0, ge=0)
-    # How much one fetch may bring, over all partitions. 1 MiB holds the largest event
-    # (shared.kafka.MAX_EVENT_BYTES) and hundreds of ordinary ones, more than a turn of the
-    # loop takes (200). Kafka's 50 MiB let a consumer that lagged behind fetch a mebibyte from
-    # each partition at once: under a 30 s overload intake's consumer grew the service to
-    # 153-158 MB (1 MiB: 128; docs/benchmarks/system.md, change 37).
-    consumer_fetch_max_bytes: int = Field(default=1_048_576, ge=1_048_576)
+    # How much one fetch may bring, and one partition's share of it. A consumer keeps what
+    # a fetch brought of a partition until it has worked through it, and fetches the others
+    # meanwhile, so a consumer behind holds up to this much of each of its partitions. An
+    # event larger than this still comes, alone, at the head of a fetch (Kafka and the
+    # embedded broker both do so; the largest is shared.kafka.MAX_EVENT_BYTES). Working off
+    # a backlog, tracking and routing peaked at 135-141 MiB with 1 MiB and at 115-125 with
+    # 256 KiB, as fast (docs/benchmarks/system.md, changes 37 and 65). At least 64 KiB: less
+    # would bring a few events a fetch and only multiply the round trips.
+    consumer_fetch_max_bytes: int = Field(default=262_144, ge=65_536)
     # How many messages the consumer handles in one transaction, when they arrived together
     # (from any of its partitions; 1: each in its own). A failure in one takes the batch one
     # by one.

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 
-from shared.events.catalogue import CLOSED, Payload, RequestWithdrawn
+from shared.events.catalogue import CLOSED, Payload, RequestWithdrawn, new_event
 from shared.events.envelope import CloudEvent
 from shared.eventstore import enqueue
 from shared.kafka import end_offsets
@@ -16,6 +16,7 @@ from tests.support.consumers import (
     Counter,
     at_least,
     count_effects,
+    effects,
     member,
     outbox,
     processed,
@@ -181,6 +182,27 @@ async def test_messages_of_several_partitions_fetched_together_share_one_transac
     for p in (0, 1, 2):
         order = [transaction_of[f"req-{p}-{n}"] for n in range(3)]
         assert order == sorted(order), order
+
+
+async def test_an_event_larger_than_a_fetch_still_comes_and_so_does_what_follows_it(
+    kafka: str, database: tuple[object, object]
+) -> None:
+    _, sessions = database
+    topic = await fresh_topic(kafka)
+    settings = settings_for(kafka, topic)
+    # A fetch brings a quarter of a mebibyte, so that a consumer behind holds little of each
+    # partition; the broker hands an event larger than that alone, at the head of a fetch.
+    large = new_event(
+        RequestWithdrawn(request_id="req-large", reason="x" * 900_000), source="/mla/test"
+    ).to_bytes()
+    assert len(large) > 3 * settings.consumer_fetch_max_bytes
+    await publish(kafka, topic, [withdrawal("req-before"), large, withdrawal("req-after")])
+
+    await run_until(member(sessions, settings), lambda: at_least(sessions, 3), "all three")
+    async with sessions() as session:  # type: ignore[operator]
+        handled = set(await session.scalars(sa.select(effects.c.request_id)))
+    assert handled == {"req-before", "req-large", "req-after"}
+    assert await dead_letters(kafka, f"{topic}.dlq") == 0
 
 
 async def dead_letters(kafka: str, topic: str) -> int:
