@@ -125,8 +125,10 @@ class ServiceSettings(BaseSettings):
     # event larger than this still comes, alone, at the head of a fetch (Kafka and the
     # embedded broker both do so; the largest is shared.kafka.MAX_EVENT_BYTES). Working off
     # a backlog, tracking and routing peaked at 135-141 MiB with 1 MiB and at 115-125 with
-    # 256 KiB, as fast (docs/benchmarks/system.md, changes 37 and 65). At least 64 KiB: less
-    # would bring a few events a fetch and only multiply the round trips.
+    # 256 KiB, as fast (docs/benchmarks/system.md, changes 37 and 65). The limit is on the
+    # whole fetch: a consumer more than this behind gets its partitions over several
+    # fetches, which may lengthen the tail on a full machine (change 65). At least 64 KiB:
+    # less would bring a few events a fetch and only multiply the round trips.
     consumer_fetch_max_bytes: int = Field(default=262_144, ge=65_536)
     # How many messages the consumer handles in one transaction, when they arrived together
     # (from any of its partitions; 1: each in its own). A failure in one takes the batch one
